@@ -1,0 +1,321 @@
+package kafka
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kpgo/kafka/protocol"
+)
+
+// batch is one partition's batch of records: encoded once, at append, into
+// its builder's buffer (principle 1 of DESIGN.md). The buffer is pooled;
+// the result is not, so futures outlive the buffer.
+type batch struct {
+	part    *partition
+	builder protocol.BatchBuilder
+	res     *batchResult
+	cbs     []recordCallback // delivery callbacks given at append time
+	created time.Time        // for linger and the delivery timeout
+	memory  int64            // bytes taken from buffer_memory
+	full    bool             // no more records fit
+
+	// Owned by the sender once the batch is drained.
+	sealed      []byte // the wire batch; nil until sealed
+	compressed  []byte // pooled buffer backing sealed when compressed
+	seqSet      bool   // baseSeq, pid and epoch are assigned
+	baseSeq     int32
+	producerID  int64
+	epoch       int16
+	attempts    int
+	retryAt     time.Time
+	inFlight    bool
+	lastErr     error
+	appendDrain time.Time // when first drained, for queue-time metrics
+}
+
+func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
+
+// partition is the accumulator's queue for one topic partition, plus the
+// sender's state for it.
+type partition struct {
+	topic *topicState
+	id    int32
+
+	mu      sync.Mutex
+	batches []*batch // oldest first; the last one may still take records
+
+	// queued is the bytes waiting in batches, read by the sticky chooser.
+	queued atomic.Int64
+
+	// Owned by the sender goroutine.
+	leader   int32 // -1 when unknown
+	epoch    int32 // leader epoch
+	nextSeq  int32
+	inFlight int  // batches of this partition in flight
+	retrying bool // a retried batch must go out alone, in order
+}
+
+// topicState is everything the Send path needs to know about a topic,
+// readable without locks.
+type topicState struct {
+	name string
+
+	// meta is the latest metadata for the topic; nil until known.
+	meta atomic.Pointer[topicMeta]
+	// parts has one entry per partition in meta, in partition order.
+	parts atomic.Pointer[[]*partition]
+	// ready is closed when meta is first set (or the topic failed for good).
+	ready     chan struct{}
+	readyOnce sync.Once
+	// fatal is set when the topic cannot be used (authorization failed).
+	fatal atomic.Pointer[error]
+
+	// Uniform sticky state (KIP-794) for records without a key.
+	sticky      atomic.Int32
+	stickyBytes atomic.Int64
+}
+
+func newTopicState(name string) *topicState {
+	t := &topicState{name: name, ready: make(chan struct{})}
+	t.sticky.Store(-1)
+	return t
+}
+
+func (t *topicState) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
+
+// accumulator holds every partition's batches.
+type accumulator struct {
+	cfg    *config
+	pool   *bufferPool
+	topics sync.Map // string -> *topicState
+	wake   func()   // tells the sender a batch may be ready
+
+	// incomplete tracks results not yet completed, for Flush.
+	incMu      sync.Mutex
+	incomplete map[*batchResult]struct{}
+
+	// records bounds buffered records (queue.buffering.max.messages); nil
+	// when unbounded, so the default costs nothing per record.
+	records *bufferPool
+}
+
+func newAccumulator(cfg *config, wake func()) *accumulator {
+	bufSize := cfg.batchSize + protocol.RecordBatchHeaderSize
+	a := &accumulator{
+		cfg:        cfg,
+		pool:       newBufferPool("buffer_memory", "bytes", cfg.bufferMemory, bufSize),
+		wake:       wake,
+		incomplete: make(map[*batchResult]struct{}),
+	}
+	if cfg.maxBufferedRecords > 0 {
+		a.records = newBufferPool("queue_buffering_max_messages", "records", int64(cfg.maxBufferedRecords), 0)
+	}
+	return a
+}
+
+// topic returns the state of topic, creating it if it is new; created
+// reports whether it was.
+func (a *accumulator) topic(name string) (t *topicState, created bool) {
+	if v, ok := a.topics.Load(name); ok {
+		return v.(*topicState), false
+	}
+	v, loaded := a.topics.LoadOrStore(name, newTopicState(name))
+	return v.(*topicState), !loaded
+}
+
+// chooseSticky applies the uniform sticky rule (KIP-794) for a record of
+// size bytes: stay on the current partition until about batch_size bytes
+// went to it, then move to a partition with the least queued, picking at
+// random among equals.
+func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topicMeta, size int) int32 {
+	cur := t.sticky.Load()
+	if cur >= 0 && int(cur) < len(parts) && t.stickyBytes.Add(int64(size)) < int64(max(a.cfg.batchSize, 1)) {
+		return cur
+	}
+	avail := meta.available
+	var next int32
+	if len(avail) == 0 {
+		next = int32(rand.IntN(len(parts)))
+	} else {
+		best := int64(-1)
+		n := 0
+		for _, id := range avail {
+			if int(id) >= len(parts) {
+				continue
+			}
+			q := parts[id].queued.Load()
+			switch {
+			case best < 0 || q < best:
+				best, next, n = q, id, 1
+			case q == best:
+				// Reservoir sampling keeps the choice uniform among equals.
+				n++
+				if rand.IntN(n) == 0 {
+					next = id
+				}
+			}
+		}
+		if best < 0 {
+			next = int32(rand.IntN(len(parts)))
+		}
+	}
+	if t.sticky.CompareAndSwap(cur, next) {
+		t.stickyBytes.Store(int64(size))
+		return next
+	}
+	// Another sender moved on first: follow it.
+	return t.sticky.Load()
+}
+
+// appendRecord encodes one record into its partition's open batch and
+// returns the batch's result and the record's index in it. It blocks up to
+// deadline (and ctx) for room in the buffer.
+func (a *accumulator) appendRecord(ctx context.Context, p *partition, ts int64, key, value []byte, headers []Header,
+	size int, cb func(RecordMetadata, error), info recordInfo, deadline time.Time) (*batchResult, int32, error) {
+	if a.records != nil {
+		if err := a.records.acquire(ctx, 1, deadline); err != nil {
+			return nil, 0, err
+		}
+	}
+	res, idx, err := a.appendToBatch(ctx, p, ts, key, value, headers, size, cb, info, deadline)
+	if err != nil && a.records != nil {
+		a.records.release(1)
+	}
+	return res, idx, err
+}
+
+func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64, key, value []byte, headers []Header,
+	size int, cb func(RecordMetadata, error), info recordInfo, deadline time.Time) (*batchResult, int32, error) {
+	var reserved int64
+	for {
+		p.mu.Lock()
+		if n := len(p.batches); n > 0 {
+			b := p.batches[n-1]
+			if !b.full && a.fits(b, size) {
+				res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
+				p.mu.Unlock()
+				if reserved > 0 {
+					a.pool.release(reserved)
+				}
+				return res, idx, nil
+			}
+			if !b.full {
+				// The record does not fit: the batch is as full as it gets.
+				b.full = true
+				a.wake()
+			}
+		}
+		need := int64(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize)
+		if reserved >= need {
+			b := a.newBatchLocked(p, need, size)
+			reserved -= need
+			res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
+			p.mu.Unlock()
+			if reserved > 0 {
+				a.pool.release(reserved)
+			}
+			a.wake()
+			return res, idx, nil
+		}
+		p.mu.Unlock()
+		// Wait for room without holding the partition's lock, then look
+		// again: another goroutine may have opened a batch meanwhile.
+		if err := a.pool.acquire(ctx, need-reserved, deadline); err != nil {
+			if reserved > 0 {
+				a.pool.release(reserved)
+			}
+			return nil, 0, err
+		}
+		reserved = need
+	}
+}
+
+// fits reports whether a record of size bytes can join b.
+func (a *accumulator) fits(b *batch, size int) bool {
+	if b.builder.NumRecords() == 0 {
+		return true
+	}
+	if a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords {
+		return false
+	}
+	return b.builder.Size()+size <= max(a.cfg.batchSize, 1)
+}
+
+func (a *accumulator) newBatchLocked(p *partition, memory int64, size int) *batch {
+	b := &batch{
+		part:    p,
+		res:     newBatchResult(p.topic.name, p.id),
+		created: time.Now(),
+		memory:  memory,
+	}
+	b.builder.Reset(a.pool.getBuf(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize))
+	p.batches = append(p.batches, b)
+	a.incMu.Lock()
+	a.incomplete[b.res] = struct{}{}
+	a.incMu.Unlock()
+	return b
+}
+
+func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value []byte, headers []Header,
+	size int, cb func(RecordMetadata, error), info recordInfo) (*batchResult, int32) {
+	idx := int32(b.builder.NumRecords())
+	b.builder.Append(ts, key, value, headers)
+	p.queued.Add(int64(size))
+	if cb != nil {
+		info.index = idx
+		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
+	}
+	if b.builder.Size() >= a.cfg.batchSize || (a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords) {
+		b.full = true
+		a.wake()
+	}
+	return b.res, idx
+}
+
+// forEachTopic calls fn for every topic the producer has seen.
+func (a *accumulator) forEachTopic(fn func(t *topicState)) {
+	a.topics.Range(func(_, v any) bool {
+		fn(v.(*topicState))
+		return true
+	})
+}
+
+// incompleteResults returns the results of every batch not yet completed.
+func (a *accumulator) incompleteResults() []*batchResult {
+	a.incMu.Lock()
+	defer a.incMu.Unlock()
+	out := make([]*batchResult, 0, len(a.incomplete))
+	for r := range a.incomplete {
+		out = append(out, r)
+	}
+	return out
+}
+
+// finish completes b, runs its callbacks and returns its memory and
+// buffer. Only the sender calls it, once per batch.
+func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset int64, err error) {
+	b.res.complete(baseOffset, logAppendTime, logStartOffset, err, b.cbs)
+	a.incMu.Lock()
+	delete(a.incomplete, b.res)
+	a.incMu.Unlock()
+	a.release(b)
+}
+
+// release returns b's buffers and memory.
+func (a *accumulator) release(b *batch) {
+	if a.records != nil {
+		a.records.release(int64(b.numRecords()))
+	}
+	if buf := b.builder.Buffer(); buf != nil {
+		a.pool.putBuf(buf)
+	}
+	b.builder.Reset(nil)
+	b.sealed, b.compressed, b.cbs = nil, nil, nil
+	if b.memory > 0 {
+		a.pool.release(b.memory)
+		b.memory = 0
+	}
+}

@@ -1,0 +1,152 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// bufferPool bounds the bytes (and optionally the records) buffered and
+// not yet acknowledged: buffer_memory. Room is taken a batch at a time, so
+// its mutex is not on the per-record path. Waiters are served in order, so
+// a large batch is not starved by small ones.
+type bufferPool struct {
+	mu      sync.Mutex
+	name    string // the option that sets total, for errors
+	unit    string
+	total   int64
+	avail   int64
+	waiters []*poolWaiter
+	closed  bool
+
+	// free holds batch buffers of the standard size for reuse.
+	free    [][]byte
+	bufSize int
+}
+
+type poolWaiter struct {
+	need  int64
+	ready chan struct{}
+	err   error
+}
+
+func newBufferPool(name, unit string, total int64, bufSize int) *bufferPool {
+	return &bufferPool{name: name, unit: unit, total: total, avail: total, bufSize: bufSize}
+}
+
+// acquire takes n bytes of room, waiting until deadline or ctx's end.
+func (p *bufferPool) acquire(ctx context.Context, n int64, deadline time.Time) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrProducerClosed
+	}
+	if len(p.waiters) == 0 && p.avail >= n {
+		p.avail -= n
+		p.mu.Unlock()
+		return nil
+	}
+	w := &poolWaiter{need: n, ready: make(chan struct{})}
+	p.waiters = append(p.waiters, w)
+	p.mu.Unlock()
+
+	wait := time.Until(deadline)
+	if wait < 0 {
+		wait = 0
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var cause error
+	select {
+	case <-w.ready:
+		return w.err
+	case <-timer.C:
+		cause = fmt.Errorf("%w: no room for %d %s in %s (%d) within max_block_ms", ErrBufferFull, n, p.unit, p.name, p.total)
+	case <-ctx.Done():
+		cause = fmt.Errorf("%w: %w", ErrBufferFull, ctx.Err())
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-w.ready:
+		// Served while we gave up: keep the outcome we were given.
+		return w.err
+	default:
+	}
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			break
+		}
+	}
+	// Our leaving may let the waiters behind us in.
+	p.serveLocked()
+	return cause
+}
+
+// release returns n bytes of room.
+func (p *bufferPool) release(n int64) {
+	p.mu.Lock()
+	p.avail += n
+	p.serveLocked()
+	p.mu.Unlock()
+}
+
+func (p *bufferPool) serveLocked() {
+	for len(p.waiters) > 0 && p.waiters[0].need <= p.avail {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.avail -= w.need
+		close(w.ready)
+	}
+}
+
+// close fails every waiter and every later acquire with ErrProducerClosed.
+func (p *bufferPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	for _, w := range p.waiters {
+		w.err = ErrProducerClosed
+		close(w.ready)
+	}
+	p.waiters = nil
+	p.mu.Unlock()
+}
+
+// available reports the free bytes.
+func (p *bufferPool) available() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.avail
+}
+
+// getBuf returns a buffer with at least n bytes of capacity, reusing a
+// standard-size one when n fits.
+func (p *bufferPool) getBuf(n int) []byte {
+	if n <= p.bufSize {
+		p.mu.Lock()
+		if k := len(p.free); k > 0 {
+			b := p.free[k-1]
+			p.free = p.free[:k-1]
+			p.mu.Unlock()
+			return b[:0]
+		}
+		p.mu.Unlock()
+		return make([]byte, 0, p.bufSize)
+	}
+	return make([]byte, 0, n)
+}
+
+// putBuf keeps a standard-size buffer for reuse; the pool never keeps more
+// than buffer_memory allows.
+func (p *bufferPool) putBuf(b []byte) {
+	if cap(b) != p.bufSize {
+		return
+	}
+	p.mu.Lock()
+	if int64(len(p.free)+1)*int64(p.bufSize) <= p.total {
+		p.free = append(p.free, b[:0])
+	}
+	p.mu.Unlock()
+}

@@ -1,0 +1,82 @@
+package compress
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// gzipEncoder is the pooled state of one gzip compression.
+type gzipEncoder struct {
+	w   *gzip.Writer
+	out sliceWriter
+}
+
+// gzipWriterPools holds one pool per level 1..9; index 0 is unused. Levels
+// need separate pools because a gzip.Writer keeps its level across Reset.
+var gzipWriterPools [gzipMaxLevel + 1]sync.Pool
+
+func init() {
+	for level := gzipMinLevel; level <= gzipMaxLevel; level++ {
+		gzipWriterPools[level].New = func() any {
+			// The level was validated, so NewWriterLevel cannot fail.
+			w, _ := gzip.NewWriterLevel(nil, level)
+			return &gzipEncoder{w: w}
+		}
+	}
+}
+
+type gzipCompressor struct {
+	pool *sync.Pool
+}
+
+func newGzipCompressor(level int) gzipCompressor {
+	if level == DefaultLevel || level == gzipJavaDefault {
+		// klauspost's own default is 5; the Java client's is zlib's 6.
+		level = gzipDefaultLevel
+	}
+	return gzipCompressor{pool: &gzipWriterPools[level]}
+}
+
+func (gzipCompressor) Codec() Codec { return Gzip }
+
+func (c gzipCompressor) Compress(dst, src []byte) ([]byte, error) {
+	e := c.pool.Get().(*gzipEncoder)
+	e.out.b = dst
+	e.w.Reset(&e.out)
+	_, err := e.w.Write(src)
+	if err == nil {
+		err = e.w.Close()
+	}
+	dst = e.out.b
+	e.out.b = nil
+	c.pool.Put(e)
+	return dst, err
+}
+
+// gzipDecoder is the pooled state of one gzip decompression.
+type gzipDecoder struct {
+	r     gzip.Reader
+	src   bytes.Reader
+	probe [1]byte
+}
+
+var gzipReaderPool = sync.Pool{New: func() any { return new(gzipDecoder) }}
+
+// decompressGzip reads every member of a multi-member gzip stream, as
+// GZIPInputStream does. Unlike it, bytes after the last member that are not
+// another member are an error rather than silently dropped.
+func decompressGzip(dst, src []byte, maxSize int) ([]byte, error) {
+	d := gzipReaderPool.Get().(*gzipDecoder)
+	defer gzipReaderPool.Put(d)
+	// bytes.Reader is an io.ByteReader, so flate reads it without adding
+	// a bufio.Reader.
+	d.src.Reset(src)
+	defer d.src.Reset(nil)
+	if err := d.r.Reset(&d.src); err != nil {
+		return dst, corrupt(Gzip, err)
+	}
+	d.r.Multistream(true)
+	return drain(Gzip, dst, &d.r, maxSize, d.probe[:])
+}

@@ -1,0 +1,417 @@
+package kafka
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/kpgo/kafka/protocol"
+)
+
+// maxResponseSize bounds a response frame, so a peer that is not Kafka (or
+// a TLS port read as plaintext) cannot make us allocate gigabytes.
+const maxResponseSize = 256 << 20
+
+// request is one request on a connection. done is called exactly once,
+// from the connection's goroutines, with the response body (after the
+// header) or an error; the body is only valid during the call.
+type request struct {
+	apiKey  int16
+	version int16
+	// encode appends the request body.
+	encode     func(dst []byte) ([]byte, error)
+	noResponse bool
+	timeout    time.Duration
+	done       func(body []byte, err error)
+
+	corrID   int32
+	deadline time.Time
+}
+
+// conn is one broker connection: a writer goroutine that encodes and writes
+// requests in order and a reader goroutine that matches responses to them
+// (Kafka answers in order on a connection). Both end when the connection
+// fails or is closed, failing every request not answered.
+type conn struct {
+	nodeID   int32
+	addr     string
+	clientID *string
+	nc       net.Conn
+	versions map[int16][2]int16 // the broker's [min, max] per API key
+
+	writeCh chan *request
+	pending chan *request
+	quit    chan struct{}
+
+	closeOnce  sync.Once
+	writerDone chan struct{}
+	// sendMu orders send against the writer's final drain, so no request
+	// is queued after the drain and left unanswered.
+	sendMu   sync.Mutex
+	drained  bool
+	errMu    sync.Mutex
+	err      error
+	wg       sync.WaitGroup
+	lastUsed atomicTime
+}
+
+type atomicTime struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (a *atomicTime) set(t time.Time) { a.mu.Lock(); a.t = t; a.mu.Unlock() }
+func (a *atomicTime) get() time.Time  { a.mu.Lock(); defer a.mu.Unlock(); return a.t }
+
+// errConnClosed fails requests on a connection that was closed on purpose.
+var errConnClosed = errors.New("connection closed")
+
+// dialConn opens a connection and negotiates API versions. It returns a
+// connection whose goroutines run until close.
+func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxInFlight int) (*conn, error) {
+	nc, err := cfg.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dial %s: %w", ErrBrokerUnreachable, addr, err)
+	}
+	clientID := cfg.clientID
+	c := &conn{
+		nodeID:   nodeID,
+		addr:     addr,
+		clientID: &clientID,
+		nc:       nc,
+		writeCh:  make(chan *request, maxInFlight+4),
+		pending:  make(chan *request, maxInFlight+8),
+		quit:     make(chan struct{}),
+
+		writerDone: make(chan struct{}),
+	}
+	c.lastUsed.set(time.Now())
+	if d, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(d)
+	}
+	versions, err := c.negotiate(cfg)
+	_ = nc.SetDeadline(time.Time{})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c.versions = versions
+	c.wg.Add(2)
+	go c.writeLoop()
+	go c.readLoop()
+	return c, nil
+}
+
+// negotiate sends ApiVersions before anything else (principle 6). It asks
+// at the highest version we know; a broker that does not know it answers
+// in the v0 format with UNSUPPORTED_VERSION and its own range, and we ask
+// again at the highest version both know (KIP-511).
+func (c *conn) negotiate(cfg *config) (map[int16][2]int16, error) {
+	_, version, _ := protocol.SupportedVersions(protocol.APIKeyApiVersions)
+	for attempt := 0; attempt < 3; attempt++ {
+		req := protocol.ApiVersionsRequest{
+			ClientSoftwareName:    "kpgo-kafka",
+			ClientSoftwareVersion: "0.1.0",
+		}
+		body, err := c.roundTrip(protocol.APIKeyApiVersions, version, req.AppendTo(nil, version))
+		if err != nil {
+			return nil, err
+		}
+		var resp protocol.ApiVersionsResponse
+		// A broker answers an unsupported ApiVersions version in v0, so a
+		// failed decode at our version is read again at v0.
+		derr := resp.Decode(body, version)
+		if derr != nil || resp.ErrorCode == protocol.UnsupportedVersion.Code {
+			var v0 protocol.ApiVersionsResponse
+			if err := v0.Decode(body, 0); err != nil {
+				if derr != nil {
+					return nil, fmt.Errorf("%w: ApiVersions from %s: %w", ErrBrokerUnreachable, c.addr, derr)
+				}
+				return nil, fmt.Errorf("%w: ApiVersions from %s: %w", ErrBrokerUnreachable, c.addr, err)
+			}
+			resp = v0
+		}
+		if resp.ErrorCode == protocol.UnsupportedVersion.Code {
+			next := int16(-1)
+			for _, k := range resp.ApiKeys {
+				if k.ApiKey == protocol.APIKeyApiVersions {
+					next = min(k.MaxVersion, version-1)
+				}
+			}
+			if next < 0 {
+				next = 0
+			}
+			version = next
+			continue
+		}
+		if err := protocol.ErrorForCode(resp.ErrorCode); err != nil {
+			return nil, fmt.Errorf("ApiVersions from %s: %w", c.addr, err)
+		}
+		out := make(map[int16][2]int16, len(resp.ApiKeys))
+		for _, k := range resp.ApiKeys {
+			out[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: %s: no ApiVersions version both sides support", ErrBrokerUnreachable, c.addr)
+}
+
+// roundTrip writes one request and reads its response synchronously; it
+// is used only before the connection's goroutines start.
+func (c *conn) roundTrip(apiKey, version int16, body []byte) ([]byte, error) {
+	flexible := protocol.IsFlexible(apiKey, version)
+	frame := protocol.AppendInt32(nil, 0)
+	frame = protocol.AppendRequestHeader(frame, protocol.RequestHeader{
+		APIKey: apiKey, APIVersion: version, CorrelationID: 0, ClientID: c.clientID,
+	}, flexible)
+	frame = append(frame, body...)
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	if _, err := c.nc.Write(frame); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBrokerUnreachable, c.addr, err)
+	}
+	resp, err := readFrame(c.nc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBrokerUnreachable, c.addr, err)
+	}
+	r := protocol.NewReader(resp)
+	if id := protocol.ReadResponseHeader(r, protocol.ResponseHeaderFlexible(apiKey, version)); id != 0 || r.Err() != nil {
+		return nil, fmt.Errorf("%w: %s: bad response header", ErrBrokerUnreachable, c.addr)
+	}
+	return r.Rest(), nil
+}
+
+// readFrame reads one size-prefixed frame into buf's capacity.
+func readFrame(r io.Reader, buf []byte) ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return nil, err
+	}
+	n := int32(binary.BigEndian.Uint32(size[:]))
+	if n < 0 || n > maxResponseSize {
+		return nil, fmt.Errorf("response size %d out of range (is this a Kafka port, and the right protocol?)", n)
+	}
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// version picks the highest version of apiKey that we and the broker both
+// support, capped at max; ok is false when there is none.
+func (c *conn) version(apiKey, max int16) (int16, bool) {
+	ourMin, ourMax, ok := protocol.SupportedVersions(apiKey)
+	if !ok {
+		return 0, false
+	}
+	r, ok := c.versions[apiKey]
+	if !ok {
+		return 0, false
+	}
+	hi := min(ourMax, r[1], max)
+	lo := maxInt16(ourMin, r[0])
+	if hi < lo {
+		return 0, false
+	}
+	return hi, true
+}
+
+func maxInt16(a, b int16) int16 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// send queues req; if the connection is already dead, req fails at once.
+func (c *conn) send(req *request) {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.drained {
+		req.done(nil, c.failure())
+		return
+	}
+	select {
+	case c.writeCh <- req:
+	case <-c.quit:
+		req.done(nil, c.failure())
+	}
+}
+
+func (c *conn) failure() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	if c.err == nil {
+		return errConnClosed
+	}
+	return c.err
+}
+
+// fail closes the connection with err; every request not answered fails.
+func (c *conn) fail(err error) {
+	c.closeOnce.Do(func() {
+		c.errMu.Lock()
+		c.err = err
+		c.errMu.Unlock()
+		close(c.quit)
+		c.nc.Close()
+	})
+}
+
+// close closes the connection and waits for its goroutines.
+func (c *conn) close() {
+	c.fail(fmt.Errorf("%w: %s: %w", ErrBrokerUnreachable, c.addr, errConnClosed))
+	c.wg.Wait()
+}
+
+func (c *conn) dead() bool {
+	select {
+	case <-c.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *conn) writeLoop() {
+	defer c.wg.Done()
+	defer close(c.writerDone)
+	defer c.drainWrites()
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	var corrID int32
+	var frame []byte
+	for {
+		var req *request
+		select {
+		case req = <-c.writeCh:
+		case <-c.quit:
+			return
+		}
+		corrID++
+		req.corrID = corrID
+		flexible := protocol.IsFlexible(req.apiKey, req.version)
+		frame = protocol.AppendInt32(frame[:0], 0)
+		frame = protocol.AppendRequestHeader(frame, protocol.RequestHeader{
+			APIKey: req.apiKey, APIVersion: req.version, CorrelationID: corrID, ClientID: c.clientID,
+		}, flexible)
+		var err error
+		frame, err = req.encode(frame)
+		if err != nil {
+			req.done(nil, err)
+			continue
+		}
+		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+		if !req.noResponse {
+			req.deadline = time.Now().Add(req.timeout)
+			select {
+			case c.pending <- req:
+			case <-c.quit:
+				req.done(nil, c.failure())
+				return
+			}
+		}
+		_, err = w.Write(frame)
+		// Write out now unless more requests are already waiting, so
+		// pipelined requests share a syscall.
+		if err == nil && len(c.writeCh) == 0 {
+			err = w.Flush()
+		}
+		c.lastUsed.set(time.Now())
+		if err != nil {
+			werr := fmt.Errorf("%w: write to %s: %w", ErrBrokerUnreachable, c.addr, err)
+			if req.noResponse {
+				req.done(nil, werr)
+			}
+			c.fail(werr)
+			return
+		}
+		if req.noResponse {
+			req.done(nil, nil)
+		}
+		if cap(frame) > 4<<20 {
+			frame = nil // Do not pin a huge buffer.
+		}
+	}
+}
+
+// drainWrites fails requests queued but never written.
+func (c *conn) drainWrites() {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	c.drained = true
+	for {
+		select {
+		case req := <-c.writeCh:
+			req.done(nil, c.failure())
+		default:
+			return
+		}
+	}
+}
+
+func (c *conn) readLoop() {
+	defer c.wg.Done()
+	defer func() {
+		// The writer may still push to pending until it stops.
+		<-c.writerDone
+		c.drainPending()
+	}()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var buf []byte
+	for {
+		var req *request
+		select {
+		case req = <-c.pending:
+		case <-c.quit:
+			return
+		}
+		_ = c.nc.SetReadDeadline(req.deadline)
+		frame, err := readFrame(br, buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("%w: %s: no response within request_timeout_ms (%v): %w", ErrBrokerUnreachable, c.addr, req.timeout, protocol.RequestTimedOut)
+			} else {
+				err = fmt.Errorf("%w: read from %s: %w", ErrBrokerUnreachable, c.addr, err)
+			}
+			c.fail(err)
+			req.done(nil, c.failure())
+			return
+		}
+		buf = frame
+		r := protocol.NewReader(frame)
+		id := protocol.ReadResponseHeader(r, protocol.ResponseHeaderFlexible(req.apiKey, req.version))
+		if r.Err() != nil || id != req.corrID {
+			err := fmt.Errorf("%w: %s: response correlation id %d, want %d", ErrBrokerUnreachable, c.addr, id, req.corrID)
+			c.fail(err)
+			req.done(nil, c.failure())
+			return
+		}
+		c.lastUsed.set(time.Now())
+		req.done(r.Rest(), nil)
+		if cap(buf) > 4<<20 {
+			buf = nil
+		}
+	}
+}
+
+// drainPending fails requests written but not answered.
+func (c *conn) drainPending() {
+	for {
+		select {
+		case req := <-c.pending:
+			req.done(nil, c.failure())
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package kafka
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// RecordMetadata is where a record landed: kafka-python's RecordMetadata.
+type RecordMetadata struct {
+	Topic     string
+	Partition int32
+	// Offset is the record's offset, or -1 with acks=0, when the broker
+	// does not answer.
+	Offset int64
+	// Timestamp is the broker's append time when the topic uses
+	// LogAppendTime, else the record's create time.
+	Timestamp time.Time
+	// SerializedKeySize, SerializedValueSize and SerializedHeaderSize are
+	// the bytes of each part as sent, or -1 when the part is absent.
+	SerializedKeySize    int32
+	SerializedValueSize  int32
+	SerializedHeaderSize int32
+	// LogStartOffset is the partition's first offset as the broker
+	// reported it, or -1 when unknown.
+	LogStartOffset int64
+}
+
+// batchResult is the outcome every record of one batch shares: principle 2
+// of DESIGN.md, a future is its batch's result plus an index. It is not
+// pooled, so futures stay valid after their batch's buffer is reused.
+type batchResult struct {
+	topic     string
+	partition int32
+	done      chan struct{}
+
+	// Set once before done is closed; read only after.
+	baseOffset     int64
+	logAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	logStartOffset int64
+	err            error
+
+	mu        sync.Mutex
+	completed bool
+	late      []recordCallback // added by Future.AddCallback before completion
+}
+
+func newBatchResult(topic string, partition int32) *batchResult {
+	return &batchResult{topic: topic, partition: partition, done: make(chan struct{})}
+}
+
+// recordInfo is what a future knows of its own record.
+type recordInfo struct {
+	index      int32
+	timestamp  int64 // create time, ms
+	keySize    int32
+	valueSize  int32
+	headerSize int32
+}
+
+func (r *batchResult) metadata(info recordInfo) RecordMetadata {
+	md := RecordMetadata{
+		Topic:                r.topic,
+		Partition:            r.partition,
+		Offset:               -1,
+		Timestamp:            time.UnixMilli(info.timestamp),
+		SerializedKeySize:    info.keySize,
+		SerializedValueSize:  info.valueSize,
+		SerializedHeaderSize: info.headerSize,
+		LogStartOffset:       r.logStartOffset,
+	}
+	if r.baseOffset >= 0 {
+		md.Offset = r.baseOffset + int64(info.index)
+	}
+	if r.logAppendTime >= 0 {
+		md.Timestamp = time.UnixMilli(r.logAppendTime)
+	}
+	return md
+}
+
+// recordCallback is one delivery callback: from Produce (fn) or from
+// Future.AddCallback / AddErrback (ok, fail).
+type recordCallback struct {
+	info recordInfo
+	fn   func(RecordMetadata, error)
+	ok   func(RecordMetadata)
+	fail func(error)
+}
+
+func (c *recordCallback) run(r *batchResult) {
+	if r.err != nil {
+		switch {
+		case c.fn != nil:
+			c.fn(RecordMetadata{Topic: r.topic, Partition: r.partition, Offset: -1}, r.err)
+		case c.fail != nil:
+			c.fail(r.err)
+		}
+		return
+	}
+	md := r.metadata(c.info)
+	switch {
+	case c.fn != nil:
+		c.fn(md, nil)
+	case c.ok != nil:
+		c.ok(md)
+	}
+}
+
+// complete sets the outcome, wakes every waiter and runs the callbacks
+// registered so far: first those given at append time (early), then those
+// added through futures. It runs on the producer's sender goroutine.
+func (r *batchResult) complete(baseOffset, logAppendTime, logStartOffset int64, err error, early []recordCallback) {
+	r.baseOffset, r.logAppendTime, r.logStartOffset, r.err = baseOffset, logAppendTime, logStartOffset, err
+	r.mu.Lock()
+	r.completed = true
+	late := r.late
+	r.late = nil
+	r.mu.Unlock()
+	close(r.done)
+	for i := range early {
+		early[i].run(r)
+	}
+	for i := range late {
+		late[i].run(r)
+	}
+}
+
+// Future is the pending result of one Send, kafka-python's
+// FutureRecordMetadata. It is a small value: copy it freely. The zero
+// Future is not valid.
+type Future struct {
+	res  *batchResult
+	info recordInfo
+}
+
+// Done returns a channel that is closed when the record is acknowledged or
+// has failed.
+func (f Future) Done() <-chan struct{} { return f.res.done }
+
+// IsDone reports whether the record's outcome is known.
+func (f Future) IsDone() bool {
+	select {
+	case <-f.res.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Get waits for the outcome and returns where the record landed, or why it
+// failed. An outcome already known is returned even if ctx is done; if ctx
+// ends first, Get returns ctx's error and the send goes on.
+func (f Future) Get(ctx context.Context) (RecordMetadata, error) {
+	select {
+	case <-f.res.done:
+	default:
+		select {
+		case <-f.res.done:
+		case <-ctx.Done():
+			return RecordMetadata{}, ctx.Err()
+		}
+	}
+	if f.res.err != nil {
+		return RecordMetadata{Topic: f.res.topic, Partition: f.res.partition, Offset: -1}, f.res.err
+	}
+	return f.res.metadata(f.info), nil
+}
+
+// AddCallback registers fn to run with the record's metadata when it is
+// acknowledged; it never runs if the record fails. If the record is
+// already done, fn runs at once on the calling goroutine; otherwise it
+// runs on the producer's sender goroutine, so it must be quick and must
+// not block (hand slow work to another goroutine).
+func (f Future) AddCallback(fn func(RecordMetadata)) {
+	f.add(recordCallback{info: f.info, ok: fn})
+}
+
+// AddErrback registers fn to run with the error if the record fails; it
+// never runs on success. It runs where AddCallback's functions run, under
+// the same rules.
+func (f Future) AddErrback(fn func(error)) {
+	f.add(recordCallback{info: f.info, fail: fn})
+}
+
+func (f Future) add(cb recordCallback) {
+	r := f.res
+	r.mu.Lock()
+	if !r.completed {
+		r.late = append(r.late, cb)
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	cb.run(r)
+}

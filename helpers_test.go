@@ -1,0 +1,120 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Short names for kfake control functions' types.
+type (
+	kmsgRequest  = kmsg.Request
+	kmsgResponse = kmsg.Response
+)
+
+// testEnv is a cluster for one test: an in-process kfake cluster of three
+// brokers, or the real cluster named by KAFKA_BOOTSTRAP_SERVERS.
+type testEnv struct {
+	t     testing.TB
+	addrs []string
+	fake  *kfake.Cluster // nil against a real cluster
+}
+
+func newTestEnv(t testing.TB, opts ...kfake.Opt) *testEnv {
+	t.Helper()
+	if s := os.Getenv("KAFKA_BOOTSTRAP_SERVERS"); s != "" {
+		return &testEnv{t: t, addrs: strings.Split(s, ",")}
+	}
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(3)}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return &testEnv{t: t, addrs: c.ListenAddrs(), fake: c}
+}
+
+// needFake skips a test that injects faults when it runs against a real
+// cluster.
+func (e *testEnv) needFake() *kfake.Cluster {
+	e.t.Helper()
+	if e.fake == nil {
+		e.t.Skip("this test injects faults into kfake; KAFKA_BOOTSTRAP_SERVERS is set")
+	}
+	return e.fake
+}
+
+// topic creates a uniquely named topic with n partitions and returns its
+// name, through an independent client (kgo).
+func (e *testEnv) topic(n int32) string {
+	e.t.Helper()
+	name := fmt.Sprintf("test-%d-%d", time.Now().UnixNano(), rand.IntN(1<<30))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...))
+	require.NoError(e.t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic = name
+	rt.NumPartitions = n
+	rt.ReplicationFactor = 1
+	if e.fake == nil {
+		rt.ReplicationFactor = -1
+	}
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10000
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(e.t, err)
+	require.Len(e.t, resp.Topics, 1)
+	require.Zero(e.t, resp.Topics[0].ErrorCode, "create topic %s", name)
+	return name
+}
+
+// producer starts a producer against the env and closes it at cleanup.
+func (e *testEnv) producer(opts ...Option) *Producer {
+	e.t.Helper()
+	p, err := NewProducer(append([]Option{BootstrapServers(e.addrs...)}, opts...)...)
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
+	return p
+}
+
+// consume reads n records of topic from the start with kgo, an independent
+// consumer, failing the test if they do not come within the timeout.
+func (e *testEnv) consume(topic string, n int) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(e.addrs...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(200*time.Millisecond),
+	)
+	require.NoError(e.t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			e.t.Fatalf("consumed %d of %d records of %s: %v", len(out), n, topic, err)
+		}
+		for _, fe := range fs.Errors() {
+			e.t.Fatalf("fetch %s-%d: %v", fe.Topic, fe.Partition, fe.Err)
+		}
+		out = append(out, fs.Records()...)
+	}
+	require.Len(e.t, out, n, "more records than produced")
+	return out
+}

@@ -1,0 +1,306 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kpgo/kafka/protocol"
+)
+
+// Producer sends records to Kafka: kafka-python's KafkaProducer. It is safe
+// for use from many goroutines at once. Records are batched per partition
+// and sent by one background goroutine; Send returns a Future at once.
+type Producer struct {
+	cfg     config
+	acc     *accumulator
+	sender  *sender
+	metrics producerMetrics
+
+	closed    atomic.Bool
+	closedCh  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	// sendMu is held shared by every Send in progress, so Close can wait
+	// for them before it fails what is left.
+	sendMu sync.RWMutex
+}
+
+// NewProducer validates the options and starts a producer. It does not
+// wait for the cluster: the first Send of a topic fetches its metadata.
+// An invalid option fails with an error wrapping ErrInvalidConfig that
+// names the option and the rule.
+func NewProducer(opts ...Option) (*Producer, error) {
+	p := &Producer{cfg: defaultConfig(), closedCh: make(chan struct{})}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&p.cfg)
+		}
+	}
+	if err := p.cfg.validate(); err != nil {
+		return nil, err
+	}
+	var s *sender
+	p.acc = newAccumulator(&p.cfg, func() { s.wake() })
+	s = newSender(&p.cfg, p.acc, &p.metrics)
+	p.sender = s
+	go s.run()
+	return p, nil
+}
+
+// Send buffers rec for sending and returns its Future. Errors found before
+// the record is buffered are returned here and the Future is not valid:
+// ErrProducerClosed, ErrInvalidRecord, ErrRecordTooLarge, ErrUnknownPartition,
+// ErrMetadataTimeout (no metadata within max_block_ms), ErrBufferFull (no
+// room within max_block_ms or before ctx ended), or a topic's fatal Kafka
+// error such as TopicAuthorizationFailed. Everything after that is the
+// Future's to report.
+//
+// The record's byte slices are copied before Send returns; the caller may
+// reuse them.
+func (p *Producer) Send(ctx context.Context, rec Record) (Future, error) {
+	res, info, err := p.send(ctx, &rec, nil)
+	if err != nil {
+		return Future{}, err
+	}
+	return Future{res: res, info: info}, nil
+}
+
+// Produce is the callback form of Send, for confluent-kafka-style delivery
+// reports: callback runs once with the record's metadata or its error,
+// on the producer's sender goroutine, so it must be quick and must not
+// block. Produce allocates nothing per record beyond what the caller
+// passes. Errors found before buffering are returned, and then callback
+// is not called.
+func (p *Producer) Produce(ctx context.Context, rec Record, callback func(RecordMetadata, error)) error {
+	if callback == nil {
+		callback = func(RecordMetadata, error) {}
+	}
+	_, _, err := p.send(ctx, &rec, callback)
+	return err
+}
+
+func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata, error)) (*batchResult, recordInfo, error) {
+	p.sendMu.RLock()
+	defer p.sendMu.RUnlock()
+	if p.closed.Load() {
+		return nil, recordInfo{}, ErrProducerClosed
+	}
+	if rec.Key == nil && rec.Value == nil {
+		return nil, recordInfo{}, fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)
+	}
+	t, err := p.topic(rec.Topic)
+	if err != nil {
+		return nil, recordInfo{}, err
+	}
+	size := recordSizeBound(rec.Key, rec.Value, rec.Headers)
+	if total := size + protocol.RecordBatchHeaderSize; total > p.cfg.maxRequestSize || int64(total) > p.cfg.bufferMemory {
+		return nil, recordInfo{}, fmt.Errorf("%w: the record is %d bytes serialized, larger than max_request_size (%d) or buffer_memory (%d)",
+			ErrRecordTooLarge, total, p.cfg.maxRequestSize, p.cfg.bufferMemory)
+	}
+	now := time.Now()
+	deadline := now.Add(p.cfg.maxBlock)
+	meta, err := p.waitMeta(ctx, t, deadline)
+	if err != nil {
+		return nil, recordInfo{}, err
+	}
+	parts := *t.parts.Load()
+	var pid int32
+	if rec.Partition != nil {
+		pid = *rec.Partition
+		if pid < 0 || int(pid) >= len(parts) {
+			return nil, recordInfo{}, fmt.Errorf("%w: topic %q has %d partitions, the record asked for partition %d", ErrUnknownPartition, t.name, len(parts), pid)
+		}
+	} else {
+		pid = p.cfg.partitioner.Partition(t.name, rec.Key, len(parts), meta.available)
+		if pid == AnyPartition {
+			pid = p.acc.chooseSticky(t, parts, meta, size)
+		}
+		if pid < 0 || int(pid) >= len(parts) {
+			return nil, recordInfo{}, fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
+		}
+	}
+	ts := now.UnixMilli()
+	if !rec.Timestamp.IsZero() {
+		ts = rec.Timestamp.UnixMilli()
+	}
+	info := recordInfo{timestamp: ts, keySize: -1, valueSize: -1, headerSize: -1}
+	if rec.Key != nil {
+		info.keySize = int32(len(rec.Key))
+	}
+	if rec.Value != nil {
+		info.valueSize = int32(len(rec.Value))
+	}
+	if len(rec.Headers) > 0 {
+		n := 0
+		for _, h := range rec.Headers {
+			n += len(h.Key) + len(h.Value)
+		}
+		info.headerSize = int32(n)
+	}
+	res, idx, err := p.acc.appendRecord(ctx, parts[pid], ts, rec.Key, rec.Value, rec.Headers, size, cb, info, deadline)
+	if err != nil {
+		return nil, recordInfo{}, err
+	}
+	info.index = idx
+	return res, info, nil
+}
+
+// topic returns the state of a topic, checking its name the first time.
+func (p *Producer) topic(name string) (*topicState, error) {
+	if v, ok := p.acc.topics.Load(name); ok {
+		return v.(*topicState), nil
+	}
+	if err := validateTopic(name); err != nil {
+		return nil, err
+	}
+	t, created := p.acc.topic(name)
+	if created {
+		p.sender.wake()
+	}
+	return t, nil
+}
+
+// waitMeta waits until the topic's metadata is known, up to deadline, ctx
+// or Close.
+func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline time.Time) (*topicMeta, error) {
+	if m := t.meta.Load(); m != nil {
+		return m, nil
+	}
+	if errp := t.fatal.Load(); errp != nil {
+		return nil, *errp
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-t.ready:
+	case <-timer.C:
+		return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms)", ErrMetadataTimeout, t.name, p.cfg.maxBlock)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: topic %q: %w", ErrMetadataTimeout, t.name, ctx.Err())
+	case <-p.closedCh:
+		return nil, ErrProducerClosed
+	}
+	if errp := t.fatal.Load(); errp != nil {
+		return nil, *errp
+	}
+	return t.meta.Load(), nil
+}
+
+// recordSizeBound is the most bytes a record can take in a batch: the
+// record's fields plus the widest varints for its length, timestamp delta
+// and offset delta, so a batch never outgrows its buffer.
+func recordSizeBound(key, value []byte, headers []Header) int {
+	n := 5 + 1 + 10 + 5 // length, attributes, timestamp delta, offset delta
+	n += bytesFieldSize(key) + bytesFieldSize(value)
+	n += protocol.VarintLen(int32(len(headers)))
+	for _, h := range headers {
+		n += protocol.VarintLen(int32(len(h.Key))) + len(h.Key) + bytesFieldSize(h.Value)
+	}
+	return n
+}
+
+func bytesFieldSize(b []byte) int {
+	if b == nil {
+		return 1
+	}
+	return protocol.VarintLen(int32(len(b))) + len(b)
+}
+
+// Flush sends every buffered record at once, ignoring linger, and waits
+// until each record buffered before the call is acknowledged or has failed,
+// or ctx ends.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.sender.flushing.Add(1)
+	defer p.sender.flushing.Add(-1)
+	p.sender.wake()
+	return waitResults(ctx, p.acc.incompleteResults())
+}
+
+func waitResults(ctx context.Context, results []*batchResult) error {
+	for _, r := range results {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Close stops the producer: new sends fail with ErrProducerClosed, and
+// buffered records are sent, waiting until ctx ends. Records not delivered
+// by then fail with ErrProducerClosed. Close returns once every future is
+// resolved and every goroutine of the producer has ended; it returns ctx's
+// error if it had to give up on records. Calling Close again returns the
+// first call's result.
+func (p *Producer) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		close(p.closedCh)
+		// Sends waiting for room fail now rather than adding records
+		// behind the final flush.
+		p.acc.pool.close()
+		if p.acc.records != nil {
+			p.acc.records.close()
+		}
+		s := p.sender
+		s.closing.Store(true)
+		s.wake()
+		p.closeErr = waitResults(ctx, p.acc.incompleteResults())
+		close(s.quit)
+		<-s.done
+		// Sends that were in progress have finished (they stop on
+		// closedCh and the closed pool); fail whatever they added.
+		p.sendMu.Lock()
+		s.failAllQueued(ErrProducerClosed)
+		p.sendMu.Unlock()
+		p.cfg.logger.Debug("kafka: producer closed")
+	})
+	return p.closeErr
+}
+
+// PartitionsFor returns the partition ids of topic, fetching its metadata
+// if needed (kafka-python's partitions_for). It waits up to max_block_ms
+// or ctx.
+func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]int32, error) {
+	if p.closed.Load() {
+		return nil, ErrProducerClosed
+	}
+	t, err := p.topic(topic)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.waitMeta(ctx, t, time.Now().Add(p.cfg.maxBlock))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int32, len(m.partitions))
+	for i := range out {
+		out[i] = int32(i)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// BootstrapConnected reports whether the producer has reached one of its
+// bootstrap servers (kafka-python's bootstrap_connected).
+func (p *Producer) BootstrapConnected() bool { return p.sender.bootConnected.Load() }
+
+// Metrics returns the producer's metrics in kafka-python's shape: groups
+// ("producer-metrics") of metric name to value. MetricsSnapshot gives the
+// same figures typed.
+func (p *Producer) Metrics() map[string]map[string]float64 {
+	return p.MetricsSnapshot().kafkaPython()
+}
+
+// MetricsSnapshot returns the producer's counters as a typed value.
+func (p *Producer) MetricsSnapshot() MetricsSnapshot {
+	s := p.metrics.snapshot()
+	s.BufferTotalBytes = p.cfg.bufferMemory
+	s.BufferAvailable = p.acc.pool.available()
+	return s
+}

@@ -1,0 +1,1188 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kpgo/kafka/compress"
+	"github.com/kpgo/kafka/protocol"
+)
+
+// eventQueue hands results from connection goroutines to the sender. Its
+// push never blocks, so a connection goroutine can never deadlock against
+// a sender that is waiting on that connection.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []any
+	signal chan struct{}
+}
+
+func (q *eventQueue) push(ev any) {
+	q.mu.Lock()
+	q.items = append(q.items, ev)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *eventQueue) take(buf []any) []any {
+	q.mu.Lock()
+	buf = append(buf[:0], q.items...)
+	clear(q.items)
+	q.items = q.items[:0]
+	q.mu.Unlock()
+	return buf
+}
+
+// brokerState is the sender's view of one broker.
+type brokerState struct {
+	id         int32
+	addr       string
+	conn       *conn
+	connecting bool
+	failures   int
+	retryAt    time.Time
+	inFlight   int // produce requests in flight
+}
+
+// Events the sender handles.
+type (
+	connEvent struct {
+		b    *brokerState
+		conn *conn
+		err  error
+	}
+	produceEvent struct {
+		req  *produceRequest
+		resp *protocol.ProduceResponse
+		err  error
+	}
+	metadataEvent struct {
+		b   *brokerState
+		res metadataResult
+		err error
+	}
+	producerIDEvent struct {
+		resp *protocol.InitProducerIdResponse
+		err  error
+	}
+)
+
+// produceRequest is one ProduceRequest in flight: its batches, in the
+// order they were drained.
+type produceRequest struct {
+	broker  *brokerState
+	conn    *conn
+	batches []*batch
+	version int16
+	sentAt  time.Time
+}
+
+// sender is the producer's one background goroutine (DESIGN.md): it picks
+// ready batches per leader, writes ProduceRequests, and completes, retries
+// or fails batches from the answers. All of its fields are its own; other
+// goroutines talk to it through events and wake.
+type sender struct {
+	cfg     *config
+	acc     *accumulator
+	metrics *producerMetrics
+	log     func(msg string, args ...any)
+
+	events eventQueue
+	wakeCh chan struct{}
+	quit   chan struct{} // closed to abort: fail what is left and stop
+	done   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // connect goroutines
+
+	flushing atomic.Int32
+	closing  atomic.Bool
+
+	bootstrap []*brokerState
+	brokers   map[int32]*brokerState
+	nextBoot  int
+
+	metaInFlight bool
+	metaAt       time.Time // last successful metadata
+	metaRetryAt  time.Time
+	metaFailures int
+	metaWanted   bool // a refresh is wanted as soon as allowed
+	metaWaiting  *brokerState
+
+	// Idempotence state (KIP-98).
+	producerID    int64
+	epoch         int16
+	pidInFlight   bool
+	pidRetryAt    time.Time
+	pidFailures   int
+	bootConnected atomic.Bool
+
+	evbuf []any
+}
+
+func newSender(cfg *config, acc *accumulator, m *producerMetrics) *sender {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &sender{
+		cfg:        cfg,
+		acc:        acc,
+		metrics:    m,
+		events:     eventQueue{signal: make(chan struct{}, 1)},
+		wakeCh:     make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		ctx:        ctx,
+		cancel:     cancel,
+		brokers:    make(map[int32]*brokerState),
+		producerID: -1,
+		epoch:      -1,
+		metaWanted: true,
+	}
+	s.log = func(msg string, args ...any) { cfg.logger.Debug(msg, args...) }
+	for i, addr := range cfg.bootstrapServers {
+		s.bootstrap = append(s.bootstrap, &brokerState{id: int32(-1 - i), addr: addr})
+	}
+	return s
+}
+
+// wake tells the sender to look for ready batches; it never blocks.
+func (s *sender) wake() {
+	select {
+	case s.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+func (s *sender) run() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.handleEvents()
+		select {
+		case <-s.quit:
+			s.shutdown()
+			return
+		default:
+		}
+		now := time.Now()
+		next := now.Add(time.Second)
+		next = earliest(next, s.maintain(now))
+		next = earliest(next, s.sendReady(now))
+		d := time.Until(next)
+		if d < 0 {
+			d = 0
+		}
+		timer.Reset(d)
+		select {
+		case <-s.wakeCh:
+		case <-s.events.signal:
+		case <-timer.C:
+		case <-s.quit:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func (s *sender) handleEvents() {
+	s.evbuf = s.events.take(s.evbuf)
+	for i, ev := range s.evbuf {
+		switch ev := ev.(type) {
+		case connEvent:
+			s.onConn(ev)
+		case produceEvent:
+			s.onProduce(ev)
+		case metadataEvent:
+			s.onMetadata(ev)
+		case producerIDEvent:
+			s.onProducerID(ev)
+		}
+		s.evbuf[i] = nil
+	}
+}
+
+// backoff is the exponential backoff with jitter of KIP-580: base doubling
+// per attempt up to max, then ±20% jitter.
+func backoff(base, maxBackoff time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, maxBackoff)
+	if d <= 0 {
+		return 0
+	}
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// --- connections ---
+
+// usable returns b's connection if it is live, dropping a dead one.
+func (s *sender) usable(b *brokerState) *conn {
+	if b.conn != nil && b.conn.dead() {
+		s.log("broker connection lost", "broker", b.id, "addr", b.addr, "err", b.conn.failure())
+		s.closeConn(b.conn)
+		b.conn = nil
+		s.metrics.connectionClosed()
+	}
+	return b.conn
+}
+
+// connect starts connecting to b unless it is already, or backing off.
+func (s *sender) connect(b *brokerState, now time.Time) time.Time {
+	if b.conn != nil || b.connecting {
+		return time.Time{}
+	}
+	if now.Before(b.retryAt) {
+		return b.retryAt
+	}
+	b.connecting = true
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.requestTimeout)
+		defer cancel()
+		c, err := dialConn(ctx, s.cfg, b.id, b.addr, s.cfg.maxInFlight)
+		s.events.push(connEvent{b: b, conn: c, err: err})
+	}()
+	return time.Time{}
+}
+
+func (s *sender) onConn(ev connEvent) {
+	b := ev.b
+	b.connecting = false
+	if ev.err != nil {
+		b.failures++
+		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures))
+		s.cfg.logger.Warn("kafka: cannot connect to broker", "broker", b.id, "addr", b.addr, "err", ev.err)
+		if s.metaWaiting == b {
+			s.metaWaiting = nil
+		}
+		return
+	}
+	if s.stopping() || s.brokerGone(b) {
+		s.closeConn(ev.conn)
+		return
+	}
+	b.failures = 0
+	b.conn = ev.conn
+	s.metrics.connectionOpened()
+	if b.id < 0 {
+		s.bootConnected.Store(true)
+	}
+	s.cfg.logger.Debug("kafka: connected to broker", "broker", b.id, "addr", b.addr)
+}
+
+// brokerGone reports whether b is no longer one of the brokers we track.
+func (s *sender) brokerGone(b *brokerState) bool {
+	if b.id < 0 {
+		return false
+	}
+	return s.brokers[b.id] != b
+}
+
+// closeConn closes c without blocking the sender; shutdown waits for it.
+func (s *sender) closeConn(c *conn) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.close()
+	}()
+}
+
+func (s *sender) stopping() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// anyConn returns a live connection for metadata and InitProducerId,
+// preferring the least loaded broker; if none is live it starts
+// connecting to the next candidate and returns nil.
+func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
+	var best *brokerState
+	for _, b := range s.brokers {
+		if c := s.usable(b); c != nil && (best == nil || b.inFlight < best.inFlight) {
+			best = b
+		}
+	}
+	if best != nil {
+		return best, best.conn
+	}
+	for _, b := range s.bootstrap {
+		if c := s.usable(b); c != nil {
+			return b, c
+		}
+	}
+	// Connect to the next candidate: known brokers first, then the
+	// bootstrap list, so a cluster whose bootstrap hosts changed still works.
+	var cands []*brokerState
+	ids := make([]int, 0, len(s.brokers))
+	for id := range s.brokers {
+		ids = append(ids, int(id))
+	}
+	sort.Ints(ids)
+	for _, id := range ids {
+		cands = append(cands, s.brokers[int32(id)])
+	}
+	cands = append(cands, s.bootstrap...)
+	for _, b := range cands {
+		if b.connecting {
+			return nil, nil
+		}
+	}
+	for range cands {
+		b := cands[s.nextBoot%len(cands)]
+		s.nextBoot++
+		if now.Before(b.retryAt) {
+			continue
+		}
+		s.connect(b, now)
+		return nil, nil
+	}
+	return nil, nil
+}
+
+// --- metadata and producer id ---
+
+// maintain refreshes metadata and the producer id when needed, expires
+// idle connections, and returns when it next wants to run.
+func (s *sender) maintain(now time.Time) time.Time {
+	var next time.Time
+	// Topics waiting for their first metadata, or partitions without a
+	// leader, want a refresh.
+	if !s.metaWanted {
+		s.acc.forEachTopic(func(t *topicState) {
+			if t.fatal.Load() != nil {
+				return
+			}
+			m := t.meta.Load()
+			if m == nil || len(m.available) < len(m.partitions) {
+				s.metaWanted = true
+			}
+		})
+	}
+	if s.cfg.metadataMaxAge > 0 && !s.metaAt.IsZero() && now.Sub(s.metaAt) >= s.cfg.metadataMaxAge {
+		s.metaWanted = true
+	}
+	if s.metaWanted && !s.metaInFlight {
+		if now.Before(s.metaRetryAt) {
+			next = s.metaRetryAt
+		} else if b, c := s.anyConn(now); c != nil {
+			s.sendMetadata(b, c)
+		} else {
+			next = now.Add(s.cfg.reconnectBackoff)
+		}
+	}
+	if s.cfg.idempotence && s.producerID < 0 && !s.pidInFlight && len(s.brokers) > 0 {
+		if now.Before(s.pidRetryAt) {
+			next = earliest(orFar(next), s.pidRetryAt)
+		} else if b, c := s.anyConn(now); c != nil {
+			s.sendInitProducerID(b, c)
+		} else {
+			next = earliest(orFar(next), now.Add(s.cfg.reconnectBackoff))
+		}
+	}
+	// Close connections idle longer than connections_max_idle_ms.
+	if s.cfg.connectionsMaxIdle > 0 {
+		for _, b := range s.allBrokers() {
+			if b.conn != nil && b.inFlight == 0 && b != s.metaWaiting && now.Sub(b.conn.lastUsed.get()) > s.cfg.connectionsMaxIdle {
+				s.log("closing idle connection", "broker", b.id)
+				s.closeConn(b.conn)
+				b.conn = nil
+				s.metrics.connectionClosed()
+			}
+		}
+	}
+	return next
+}
+
+func orFar(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().Add(time.Hour)
+	}
+	return t
+}
+
+func (s *sender) allBrokers() []*brokerState {
+	out := make([]*brokerState, 0, len(s.brokers)+len(s.bootstrap))
+	for _, b := range s.brokers {
+		out = append(out, b)
+	}
+	return append(out, s.bootstrap...)
+}
+
+func (s *sender) sendMetadata(b *brokerState, c *conn) {
+	version, ok := c.version(protocol.APIKeyMetadata, 13)
+	if !ok {
+		s.metaRetryAt = time.Now().Add(s.cfg.retryBackoffMax)
+		s.cfg.logger.Error("kafka: broker does not support a Metadata version we know", "broker", b.id)
+		return
+	}
+	req := protocol.MetadataRequest{AllowAutoTopicCreation: s.cfg.allowAutoCreate}
+	req.Topics = []protocol.MetadataRequestTopic{}
+	s.acc.forEachTopic(func(t *topicState) {
+		if t.fatal.Load() == nil {
+			name := t.name
+			req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
+		}
+	})
+	s.metaInFlight = true
+	s.metaWanted = false
+	s.metaWaiting = b
+	c.send(&request{
+		apiKey:  protocol.APIKeyMetadata,
+		version: version,
+		timeout: s.cfg.requestTimeout,
+		encode: func(dst []byte) ([]byte, error) {
+			return req.AppendTo(dst, version), nil
+		},
+		done: func(body []byte, err error) {
+			if err != nil {
+				s.events.push(metadataEvent{b: b, err: err})
+				return
+			}
+			var resp protocol.MetadataResponse
+			if err := resp.Decode(body, version); err != nil {
+				s.events.push(metadataEvent{b: b, err: fmt.Errorf("decoding Metadata v%d: %w", version, err)})
+				return
+			}
+			s.events.push(metadataEvent{b: b, res: decodeMetadata(&resp)})
+		},
+	})
+}
+
+func (s *sender) onMetadata(ev metadataEvent) {
+	s.metaInFlight = false
+	s.metaWaiting = nil
+	now := time.Now()
+	if ev.err != nil {
+		s.metaFailures++
+		s.metaWanted = true
+		s.metaRetryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.metaFailures))
+		s.cfg.logger.Warn("kafka: metadata request failed", "broker", ev.b.id, "err", ev.err)
+		return
+	}
+	s.metaFailures = 0
+	s.metaAt = now
+	s.metrics.metadataUpdated(now)
+	// Track the brokers the cluster has now.
+	for id, addr := range ev.res.brokers {
+		b := s.brokers[id]
+		if b != nil && b.addr != addr {
+			s.log("broker moved", "broker", id, "from", b.addr, "to", addr)
+			if b.conn != nil {
+				s.closeConn(b.conn)
+				s.metrics.connectionClosed()
+			}
+			b = nil
+		}
+		if b == nil {
+			s.brokers[id] = &brokerState{id: id, addr: addr}
+		}
+	}
+	for id, b := range s.brokers {
+		if _, ok := ev.res.brokers[id]; !ok && b.inFlight == 0 {
+			s.log("broker left the cluster", "broker", id)
+			if b.conn != nil {
+				s.closeConn(b.conn)
+				s.metrics.connectionClosed()
+			}
+			delete(s.brokers, id)
+		}
+	}
+	// Bootstrap connections have done their job once real brokers are known.
+	if len(s.brokers) > 0 {
+		for _, b := range s.bootstrap {
+			if b.conn != nil {
+				s.closeConn(b.conn)
+				b.conn = nil
+				s.metrics.connectionClosed()
+			}
+		}
+	}
+	retrySoon := false
+	for name, u := range ev.res.topics {
+		v, ok := s.acc.topics.Load(name)
+		if !ok {
+			continue
+		}
+		t := v.(*topicState)
+		if u.err != nil {
+			if protocol.IsRetriable(u.err) {
+				// Unknown topics may be being created; keep asking until
+				// max_block_ms ends the wait in Send.
+				retrySoon = true
+				continue
+			}
+			err := fmt.Errorf("topic %q: %w", name, u.err)
+			t.fatal.Store(&err)
+			t.markReady()
+			s.failTopic(t, err)
+			continue
+		}
+		s.applyTopicMeta(t, u.meta)
+		if len(u.meta.available) < len(u.meta.partitions) {
+			retrySoon = true
+		}
+	}
+	if retrySoon {
+		s.metaWanted = true
+		s.metaRetryAt = now.Add(s.cfg.retryBackoff)
+	}
+}
+
+// applyTopicMeta installs a topic's metadata: partition objects for new
+// partitions and the leaders the sender routes by.
+func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
+	var parts []*partition
+	if old := t.parts.Load(); old != nil {
+		parts = *old
+	}
+	if len(m.partitions) > len(parts) {
+		grown := make([]*partition, len(m.partitions))
+		copy(grown, parts)
+		for i := len(parts); i < len(grown); i++ {
+			grown[i] = &partition{topic: t, id: int32(i), leader: -1, epoch: -1}
+		}
+		parts = grown
+	}
+	for i, pm := range m.partitions {
+		p := parts[i]
+		// A leader hint newer than this metadata wins (KIP-951).
+		if pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
+			continue
+		}
+		p.leader, p.epoch = pm.leader, pm.epoch
+	}
+	t.parts.Store(&parts)
+	t.meta.Store(m)
+	t.markReady()
+}
+
+// failTopic fails every queued batch of t with err.
+func (s *sender) failTopic(t *topicState, err error) {
+	ps := t.parts.Load()
+	if ps == nil {
+		return
+	}
+	for _, p := range *ps {
+		p.mu.Lock()
+		batches := p.batches
+		p.batches = nil
+		p.mu.Unlock()
+		for _, b := range batches {
+			p.queued.Add(-int64(b.builder.Size()))
+			s.fail(b, err)
+		}
+	}
+}
+
+func (s *sender) sendInitProducerID(b *brokerState, c *conn) {
+	version, ok := c.version(protocol.APIKeyInitProducerId, 5)
+	if !ok {
+		s.cfg.logger.Error("kafka: broker does not support InitProducerId; idempotence needs it", "broker", b.id)
+		s.pidRetryAt = time.Now().Add(s.cfg.retryBackoffMax)
+		return
+	}
+	req := protocol.InitProducerIdRequest{
+		TransactionalId:      nil,
+		TransactionTimeoutMs: int32(60000),
+		ProducerId:           -1,
+		ProducerEpoch:        -1,
+	}
+	s.pidInFlight = true
+	c.send(&request{
+		apiKey:  protocol.APIKeyInitProducerId,
+		version: version,
+		timeout: s.cfg.requestTimeout,
+		encode: func(dst []byte) ([]byte, error) {
+			return req.AppendTo(dst, version), nil
+		},
+		done: func(body []byte, err error) {
+			if err != nil {
+				s.events.push(producerIDEvent{err: err})
+				return
+			}
+			resp := new(protocol.InitProducerIdResponse)
+			if err := resp.Decode(body, version); err != nil {
+				s.events.push(producerIDEvent{err: err})
+				return
+			}
+			s.events.push(producerIDEvent{resp: resp})
+		},
+	})
+}
+
+func (s *sender) onProducerID(ev producerIDEvent) {
+	s.pidInFlight = false
+	err := ev.err
+	if err == nil {
+		err = protocol.ErrorForCode(ev.resp.ErrorCode)
+	}
+	if err != nil {
+		s.pidFailures++
+		s.pidRetryAt = time.Now().Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.pidFailures))
+		s.cfg.logger.Warn("kafka: InitProducerId failed", "err", err)
+		if !IsRetriable(err) {
+			// Without a producer id nothing can be sent idempotently:
+			// fail what waits rather than let it wait for the delivery
+			// timeout.
+			s.failAllQueued(fmt.Errorf("InitProducerId: %w", err))
+		}
+		return
+	}
+	s.pidFailures = 0
+	s.producerID, s.epoch = ev.resp.ProducerId, ev.resp.ProducerEpoch
+	s.cfg.logger.Info("kafka: got producer id", "producer_id", s.producerID, "epoch", s.epoch)
+}
+
+// --- produce ---
+
+// sendReady drains ready batches into ProduceRequests, one batch per
+// partition per request, and returns when the next batch will be ready.
+func (s *sender) sendReady(now time.Time) time.Time {
+	if s.cfg.idempotence && s.producerID < 0 {
+		s.expireQueued(now)
+		return time.Time{}
+	}
+	flushing := s.flushing.Load() > 0 || s.closing.Load()
+	var next time.Time
+	byBroker := make(map[int32][]*partition)
+	s.acc.forEachTopic(func(t *topicState) {
+		ps := t.parts.Load()
+		if ps == nil {
+			return
+		}
+		for _, p := range *ps {
+			p.mu.Lock()
+			if len(p.batches) == 0 {
+				p.mu.Unlock()
+				continue
+			}
+			s.expireLocked(p, now)
+			if len(p.batches) == 0 {
+				p.mu.Unlock()
+				continue
+			}
+			b := p.batches[0]
+			ready := b.full || len(p.batches) > 1 || flushing || now.Sub(b.created) >= s.cfg.linger
+			if !ready {
+				next = earliest(orFar(next), b.created.Add(s.cfg.linger))
+			}
+			if ready && b.retryAt.After(now) {
+				ready = false
+				next = earliest(orFar(next), b.retryAt)
+			}
+			// A retried batch goes out alone, once nothing of its partition
+			// is in flight, so sequence numbers reach the broker in order.
+			if ready && b.seqSet && p.inFlight > 0 {
+				ready = false
+			}
+			p.mu.Unlock()
+			if ready && p.leader >= 0 {
+				byBroker[p.leader] = append(byBroker[p.leader], p)
+			} else if ready {
+				s.metaWanted = true
+			}
+		}
+	})
+	for id, parts := range byBroker {
+		b := s.brokers[id]
+		if b == nil {
+			s.metaWanted = true
+			continue
+		}
+		c := s.usable(b)
+		if c == nil {
+			if t := s.connect(b, now); !t.IsZero() {
+				next = earliest(orFar(next), t)
+			}
+			continue
+		}
+		// Start at a random partition so none is starved by the size cap.
+		if len(parts) > 1 {
+			k := rand.IntN(len(parts))
+			parts = append(parts[k:], parts[:k]...)
+		}
+		for len(parts) > 0 && b.inFlight < s.cfg.maxInFlight {
+			var req *produceRequest
+			req, parts = s.drain(b, c, parts, now)
+			if req == nil {
+				break
+			}
+			s.write(req)
+		}
+	}
+	return next
+}
+
+// drain takes at most one batch from each partition, up to
+// max_request_size, and returns the request and the partitions left over.
+func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Time) (*produceRequest, []*partition) {
+	version, ok := c.version(protocol.APIKeyProduce, 13)
+	if !ok {
+		s.failParts(parts, fmt.Errorf("%w: broker %d supports no Produce version from 3 to 13 (RecordBatch v2 needs Kafka 0.11 or later)", protocol.UnsupportedVersion, b.id))
+		return nil, nil
+	}
+	req := &produceRequest{broker: b, conn: c, version: version, sentAt: now}
+	size := 0
+	var rest []*partition
+	for i, p := range parts {
+		if p.leader != b.id {
+			continue
+		}
+		if version >= 13 {
+			// Produce v13 names topics by ID (KIP-516); without one from
+			// metadata we must speak v12.
+			if m := p.topic.meta.Load(); m == nil || m.id.IsZero() {
+				version = 12
+				req.version = 12
+			}
+		}
+		p.mu.Lock()
+		if len(p.batches) == 0 {
+			p.mu.Unlock()
+			continue
+		}
+		bt := p.batches[0]
+		bsize := bt.builder.Size()
+		if len(req.batches) > 0 && size+bsize > s.cfg.maxRequestSize {
+			p.mu.Unlock()
+			rest = append(rest, parts[i:]...)
+			break
+		}
+		p.batches[0] = nil
+		p.batches = p.batches[1:]
+		if len(p.batches) == 0 {
+			p.batches = nil
+		}
+		p.mu.Unlock()
+		p.queued.Add(-int64(bsize))
+		size += bsize
+		s.assignSequence(p, bt)
+		bt.inFlight = true
+		p.inFlight++
+		req.batches = append(req.batches, bt)
+	}
+	if len(req.batches) == 0 {
+		return nil, nil
+	}
+	return req, rest
+}
+
+// assignSequence gives a batch its producer id, epoch and base sequence
+// the first time it is drained; retries keep them (KIP-98). Sequence
+// numbers wrap at 2^31 as the broker expects.
+func (s *sender) assignSequence(p *partition, b *batch) {
+	if !s.cfg.idempotence {
+		return
+	}
+	if b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch {
+		return
+	}
+	b.seqSet = true
+	b.producerID, b.epoch = s.producerID, s.epoch
+	b.baseSeq = p.nextSeq
+	p.nextSeq = int32((int64(p.nextSeq) + int64(b.numRecords())) & 0x7fffffff)
+	if b.sealed != nil {
+		protocol.SetProducerState(b.sealed, b.producerID, b.epoch, b.baseSeq)
+	}
+}
+
+// compressPool recycles buffers for compressed batches.
+var compressPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// seal turns a drained batch into its wire form, once; it runs on the
+// connection's writer goroutine so compression of different brokers'
+// batches runs in parallel.
+func (s *sender) seal(b *batch) error {
+	if b.sealed != nil {
+		return nil
+	}
+	params := protocol.BatchParams{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, PartitionLeaderEpoch: -1}
+	if b.seqSet {
+		params.ProducerID, params.ProducerEpoch, params.BaseSequence = b.producerID, b.epoch, b.baseSeq
+	}
+	var comp compress.Compressor
+	var dst []byte
+	if s.cfg.codec != compress.None {
+		comp = s.cfg.compressor
+		bp := compressPool.Get().(*[]byte)
+		dst = (*bp)[:0]
+		*bp = nil
+		compressPool.Put(bp)
+	}
+	sealed, err := b.builder.Seal(params, comp, dst)
+	if err != nil {
+		return err
+	}
+	b.sealed = sealed
+	if comp != nil {
+		b.compressed = sealed
+	}
+	return nil
+}
+
+func (s *sender) write(req *produceRequest) {
+	req.broker.inFlight++
+	acks := int16(s.cfg.acks)
+	timeout := int32(s.cfg.requestTimeout / time.Millisecond)
+	version := req.version
+	s.metrics.requestSent(req)
+	r := &request{
+		apiKey:     protocol.APIKeyProduce,
+		version:    version,
+		timeout:    s.cfg.requestTimeout,
+		noResponse: acks == 0,
+		encode: func(dst []byte) ([]byte, error) {
+			for _, b := range req.batches {
+				if err := s.seal(b); err != nil {
+					return dst, err
+				}
+			}
+			return appendProduceRequest(dst, version, acks, timeout, req.batches), nil
+		},
+		done: func(body []byte, err error) {
+			if err != nil || body == nil {
+				s.events.push(produceEvent{req: req, err: err})
+				return
+			}
+			resp := new(protocol.ProduceResponse)
+			if err := resp.Decode(body, version); err != nil {
+				s.events.push(produceEvent{req: req, err: fmt.Errorf("%w: decoding Produce v%d response: %w", ErrBrokerUnreachable, version, err)})
+				return
+			}
+			s.events.push(produceEvent{req: req, resp: resp})
+		},
+	}
+	req.conn.send(r)
+}
+
+// appendProduceRequest encodes a ProduceRequest body from drained batches,
+// grouping partitions by topic as the schema requires.
+func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, batches []*batch) []byte {
+	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs}
+	for _, b := range batches {
+		t := b.part.topic
+		var td *protocol.TopicProduceData
+		for i := range req.TopicData {
+			if req.TopicData[i].Name == t.name {
+				td = &req.TopicData[i]
+				break
+			}
+		}
+		if td == nil {
+			req.TopicData = append(req.TopicData, protocol.TopicProduceData{Name: t.name})
+			td = &req.TopicData[len(req.TopicData)-1]
+			if m := t.meta.Load(); m != nil {
+				td.TopicId = m.id
+			}
+		}
+		td.PartitionData = append(td.PartitionData, protocol.PartitionProduceData{Index: b.part.id, Records: b.sealed})
+	}
+	return req.AppendTo(dst, version)
+}
+
+func (s *sender) onProduce(ev produceEvent) {
+	req := ev.req
+	req.broker.inFlight--
+	now := time.Now()
+	s.metrics.responseReceived(req, now)
+	if ev.err != nil {
+		// The request's fate is unknown or it never arrived: retry every
+		// batch (idempotence makes a duplicate harmless).
+		s.cfg.logger.Warn("kafka: produce request failed", "broker", req.broker.id, "err", ev.err)
+		s.metaWanted = true
+		for _, b := range req.batches {
+			s.retryOrFail(b, ev.err, now)
+		}
+		return
+	}
+	if ev.resp == nil {
+		// acks=0: no answer comes; the write is all we know.
+		for _, b := range req.batches {
+			s.succeed(b, -1, -1, -1)
+		}
+		return
+	}
+	for _, b := range req.batches {
+		pr := findPartitionResponse(ev.resp, b, req.version)
+		if pr == nil {
+			s.retryOrFail(b, fmt.Errorf("%w: broker %d did not answer for %s-%d", ErrBrokerUnreachable, req.broker.id, b.part.topic.name, b.part.id), now)
+			continue
+		}
+		s.onPartitionResponse(b, pr, ev.resp, now)
+	}
+}
+
+func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int16) *protocol.PartitionProduceResponse {
+	t := b.part.topic
+	for i := range resp.Responses {
+		tr := &resp.Responses[i]
+		if version >= 13 {
+			if m := t.meta.Load(); m == nil || tr.TopicId != m.id {
+				continue
+			}
+		} else if tr.Name != t.name {
+			continue
+		}
+		for j := range tr.PartitionResponses {
+			if tr.PartitionResponses[j].Index == b.part.id {
+				return &tr.PartitionResponses[j]
+			}
+		}
+	}
+	return nil
+}
+
+func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse, now time.Time) {
+	p := b.part
+	err := protocol.ErrorForCode(pr.ErrorCode)
+	switch {
+	case err == nil:
+		s.succeed(b, pr.BaseOffset, pr.LogAppendTimeMs, pr.LogStartOffset)
+		return
+	case errors.Is(err, protocol.DuplicateSequenceNumber):
+		// The broker already has this batch from an earlier attempt
+		// (KIP-98): it is written, so it counts as success.
+		s.succeed(b, pr.BaseOffset, pr.LogAppendTimeMs, pr.LogStartOffset)
+		return
+	}
+	if pr.ErrorMessage != nil && *pr.ErrorMessage != "" {
+		err = fmt.Errorf("%w: %s", err, *pr.ErrorMessage)
+	}
+	switch {
+	case errors.Is(err, protocol.NotLeaderOrFollower), errors.Is(err, protocol.LeaderNotAvailable),
+		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition):
+		// Re-route at once with the leader the broker named (KIP-951),
+		// and refresh metadata in any case.
+		s.applyLeaderHint(p, pr, resp)
+		s.metaWanted = true
+		s.metaRetryAt = time.Time{}
+		s.retryOrFail(b, err, now)
+	case errors.Is(err, protocol.OutOfOrderSequenceNumber) && s.hasEarlierRetry(p, b):
+		// An earlier batch of this partition failed, so the broker saw a
+		// gap: this batch goes again after it, in order.
+		s.retryOrFail(b, err, now)
+	case protocol.IsRetriable(err):
+		s.retryOrFail(b, err, now)
+	default:
+		s.finishInFlight(b)
+		s.fail(b, err)
+	}
+}
+
+// hasEarlierRetry reports whether a batch of p with a lower sequence than
+// b is queued for retry.
+func (s *sender) hasEarlierRetry(p *partition, b *batch) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, q := range p.batches {
+		if q.seqSet && seqBefore(q.baseSeq, b.baseSeq) {
+			return true
+		}
+	}
+	return false
+}
+
+// seqBefore compares sequence numbers that wrap at 2^31.
+func seqBefore(a, b int32) bool {
+	d := (int64(b) - int64(a)) & 0x7fffffff
+	return d != 0 && d < 1<<30
+}
+
+// applyLeaderHint moves p to the leader the Produce response named, if
+// its epoch is newer than what we have (KIP-951), learning the leader's
+// address from NodeEndpoints when it is new to us.
+func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse) {
+	hint := pr.CurrentLeader
+	if hint.LeaderId < 0 || hint.LeaderEpoch < 0 || hint.LeaderEpoch <= p.epoch {
+		return
+	}
+	if _, ok := s.brokers[hint.LeaderId]; !ok {
+		for _, n := range resp.NodeEndpoints {
+			if n.NodeId == hint.LeaderId {
+				s.brokers[n.NodeId] = &brokerState{id: n.NodeId, addr: joinHostPort(n.Host, n.Port)}
+			}
+		}
+		if _, ok := s.brokers[hint.LeaderId]; !ok {
+			return
+		}
+	}
+	s.log("leader moved", "topic", p.topic.name, "partition", p.id, "leader", hint.LeaderId, "epoch", hint.LeaderEpoch)
+	p.leader, p.epoch = hint.LeaderId, hint.LeaderEpoch
+}
+
+func (s *sender) finishInFlight(b *batch) {
+	if b.inFlight {
+		b.inFlight = false
+		b.part.inFlight--
+	}
+}
+
+func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int64) {
+	s.finishInFlight(b)
+	s.metrics.batchDone(b, nil)
+	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)
+}
+
+func (s *sender) fail(b *batch, err error) {
+	s.finishInFlight(b)
+	s.metrics.batchDone(b, err)
+	s.acc.finish(b, -1, -1, -1, err)
+}
+
+// retryOrFail puts b back at the front of its partition's queue, in
+// sequence order, after a backoff — or fails it when retries or the
+// delivery timeout are used up.
+func (s *sender) retryOrFail(b *batch, err error, now time.Time) {
+	s.finishInFlight(b)
+	if s.stopping() {
+		s.fail(b, fmt.Errorf("%w: %w", ErrProducerClosed, err))
+		return
+	}
+	b.attempts++
+	b.lastErr = err
+	if b.attempts > s.cfg.retries {
+		s.fail(b, fmt.Errorf("after %d retries: %w", s.cfg.retries, err))
+		return
+	}
+	if now.Sub(b.created) >= s.cfg.deliveryTimeout {
+		s.fail(b, s.timeoutError(b, now))
+		return
+	}
+	s.metrics.batchRetried(b)
+	b.retryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, b.attempts))
+	p := b.part
+	p.mu.Lock()
+	i := 0
+	for i < len(p.batches) && p.batches[i].seqSet && (!b.seqSet || seqBefore(p.batches[i].baseSeq, b.baseSeq)) {
+		i++
+	}
+	p.batches = append(p.batches, nil)
+	copy(p.batches[i+1:], p.batches[i:])
+	p.batches[i] = b
+	p.mu.Unlock()
+	p.queued.Add(int64(b.builder.Size()))
+}
+
+func (s *sender) timeoutError(b *batch, now time.Time) error {
+	err := fmt.Errorf("%w: %d records for %s-%d waited %v, longer than delivery_timeout_ms (%v)",
+		ErrDeliveryTimeout, b.numRecords(), b.part.topic.name, b.part.id, now.Sub(b.created).Round(time.Millisecond), s.cfg.deliveryTimeout)
+	if b.lastErr != nil {
+		err = fmt.Errorf("%w; last error: %w", err, b.lastErr)
+	}
+	return err
+}
+
+// expireLocked fails queued batches of p older than delivery_timeout_ms.
+// A batch that already has a sequence number is not expired here: the
+// broker may have it, and dropping it would leave a gap (issue of KIP-360).
+func (s *sender) expireLocked(p *partition, now time.Time) {
+	for len(p.batches) > 0 {
+		b := p.batches[0]
+		if b.seqSet || now.Sub(b.created) < s.cfg.deliveryTimeout {
+			return
+		}
+		p.batches[0] = nil
+		p.batches = p.batches[1:]
+		p.queued.Add(-int64(b.builder.Size()))
+		// fail needs no partition lock; it runs callbacks, so do it outside.
+		p.mu.Unlock()
+		s.fail(b, s.timeoutError(b, now))
+		p.mu.Lock()
+	}
+}
+
+// expireQueued expires queued batches while nothing can be sent.
+func (s *sender) expireQueued(now time.Time) {
+	s.acc.forEachTopic(func(t *topicState) {
+		if ps := t.parts.Load(); ps != nil {
+			for _, p := range *ps {
+				p.mu.Lock()
+				s.expireLocked(p, now)
+				p.mu.Unlock()
+			}
+		}
+	})
+}
+
+func (s *sender) failParts(parts []*partition, err error) {
+	for _, p := range parts {
+		p.mu.Lock()
+		batches := p.batches
+		p.batches = nil
+		p.mu.Unlock()
+		for _, b := range batches {
+			p.queued.Add(-int64(b.builder.Size()))
+			s.fail(b, err)
+		}
+	}
+}
+
+func (s *sender) failAllQueued(err error) {
+	s.acc.forEachTopic(func(t *topicState) {
+		if ps := t.parts.Load(); ps != nil {
+			s.failParts(*ps, err)
+		}
+	})
+}
+
+// shutdown runs when Close gives up waiting: close every connection (so
+// their in-flight requests fail), fail those and everything queued with
+// ErrProducerClosed, and wait for the connect goroutines.
+func (s *sender) shutdown() {
+	s.cancel()
+	for _, b := range s.allBrokers() {
+		if b.conn != nil {
+			b.conn.close()
+			b.conn = nil
+		}
+	}
+	s.wg.Wait()
+	// Every connection has ended, so every request's done has run and its
+	// event is queued: this fails the batches that were in flight.
+	s.handleEvents()
+	// Connect goroutines that finished after the first pass closed their
+	// connections through closeConn; wait for those too.
+	s.wg.Wait()
+	s.failAllQueued(ErrProducerClosed)
+}
+
+func (s *sender) anyInFlight() bool {
+	for _, b := range s.allBrokers() {
+		if b.inFlight > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func joinHostPort(host string, port int32) string {
+	return fmt.Sprintf("%s:%d", host, port)
+}
