@@ -71,11 +71,15 @@ func TestIdempotenceRules(t *testing.T) {
 		require.False(t, c.idempotence)
 	}
 	// Set explicitly, the same values are errors naming the option.
-	for o, name := range map[Option]string{
-		Acks(1):                             "acks",
-		Retries(0):                          "retries",
-		MaxInFlightRequestsPerConnection(6): "max_in_flight_requests_per_connection",
+	for _, tc := range []struct {
+		opt  Option
+		name string
+	}{
+		{Acks(1), "acks"},
+		{Retries(0), "retries"},
+		{MaxInFlightRequestsPerConnection(6), "max_in_flight_requests_per_connection"},
 	} {
+		o, name := tc.opt, tc.name
 		_, err := build(EnableIdempotence(true), o)
 		require.ErrorIs(t, err, ErrInvalidConfig)
 		require.Contains(t, err.Error(), name)

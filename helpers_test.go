@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -117,4 +118,52 @@ func (e *testEnv) consume(topic string, n int) []*kgo.Record {
 	}
 	require.Len(e.t, out, n, "more records than produced")
 	return out
+}
+
+// consumeExactly reads n records like consume, then keeps polling briefly
+// to make sure no extra (duplicate) record follows.
+func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(e.addrs...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)
+	require.NoError(e.t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	var settle <-chan time.Time
+	for {
+		pctx := ctx
+		var pcancel context.CancelFunc = func() {}
+		if settle != nil {
+			pctx, pcancel = context.WithTimeout(ctx, 300*time.Millisecond)
+		}
+		fs := cl.PollFetches(pctx)
+		pcancel()
+		for _, fe := range fs.Errors() {
+			if errors.Is(fe.Err, context.DeadlineExceeded) && settle != nil {
+				continue
+			}
+			e.t.Fatalf("fetch %s-%d: %v", fe.Topic, fe.Partition, fe.Err)
+		}
+		out = append(out, fs.Records()...)
+		if ctx.Err() != nil {
+			e.t.Fatalf("consumed %d of %d records of %s: %v", len(out), n, topic, ctx.Err())
+		}
+		if len(out) >= n && settle == nil {
+			settle = time.After(300 * time.Millisecond)
+		}
+		if settle != nil {
+			select {
+			case <-settle:
+				require.Len(e.t, out, n, "records of %s: duplicates or extras", topic)
+				return out
+			default:
+			}
+		}
+	}
 }

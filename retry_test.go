@@ -1,0 +1,163 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// sendNumbered sends n records "0".."n-1" keyed "k" (one partition) and
+// returns their futures.
+func sendNumbered(t *testing.T, p *Producer, topic string, n int) []Future {
+	t.Helper()
+	futs := make([]Future, 0, n)
+	for i := 0; i < n; i++ {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	return futs
+}
+
+// requireExactlyOnceInOrder checks that every future succeeded and that the
+// topic holds each record once, in send order.
+func requireExactlyOnceInOrder(t *testing.T, env *testEnv, topic string, futs []Future) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, f := range futs {
+		_, err := f.Get(ctx)
+		require.NoError(t, err, "record %d", i)
+	}
+	got := env.consumeExactly(topic, len(futs))
+	for i, r := range got {
+		require.Equal(t, fmt.Sprintf("%d", i), string(r.Value), "record at offset %d", r.Offset)
+	}
+}
+
+func TestRetriableErrorsAreRetried(t *testing.T) {
+	for _, code := range []*kerr.Error{kerr.NotLeaderForPartition, kerr.LeaderNotAvailable, kerr.NotEnoughReplicas, kerr.RequestTimedOut} {
+		t.Run(code.Message, func(t *testing.T) {
+			env := newTestEnv(t)
+			fake := env.needFake()
+			topic := env.topic(1)
+			p := env.producer(Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
+			// REQUEST_TIMED_OUT is answered after the append, as a broker
+			// does when replication is slow: the retry must be recognised
+			// as a duplicate by its sequence, not written twice.
+			h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: code, Count: 3})
+			futs := sendNumbered(t, p, topic, 500)
+			requireExactlyOnceInOrder(t, env, topic, futs)
+			require.Equal(t, 3, h.Hits())
+			require.Positive(t, p.MetricsSnapshot().RecordsRetried)
+		})
+	}
+}
+
+func TestNonRetriableErrorFailsAtOnce(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer()
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.TopicAuthorizationFailed, Count: -1})
+	start := time.Now()
+	futs := sendNumbered(t, p, topic, 10)
+	for _, f := range futs {
+		_, err := f.Get(context.Background())
+		require.ErrorIs(t, err, TopicAuthorizationFailed)
+		var kerrp *KafkaError
+		require.True(t, errors.As(err, &kerrp))
+		require.Equal(t, int16(29), kerrp.Code)
+	}
+	require.Less(t, time.Since(start), 5*time.Second, "no retry loop")
+	require.Equal(t, int64(10), p.MetricsSnapshot().RecordsFailed)
+}
+
+func TestConnectionDroppedMidRequest(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	// The broker closes the connection instead of answering the first two
+	// produce requests; the batches in flight must be resent once.
+	var drops int
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		drops++
+		fake.KeepControl()
+		if drops == 2 {
+			fake.DropControl()
+		}
+		return nil, errors.New("dropped by test"), true
+	})
+	futs := sendNumbered(t, p, topic, 300)
+	requireExactlyOnceInOrder(t, env, topic, futs)
+	m := p.MetricsSnapshot()
+	require.GreaterOrEqual(t, m.ConnectionsCreated, int64(2), "reconnected")
+}
+
+func TestLeaderMoveIsFollowed(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(Linger(time.Millisecond))
+	first := sendNumbered(t, p, topic, 100)
+	for _, f := range first {
+		_, err := f.Get(context.Background())
+		require.NoError(t, err)
+	}
+	leader := fake.LeaderFor(topic, 0)
+	require.NoError(t, fake.MoveTopicPartition(topic, 0, (leader+1)%3))
+	futs := make([]Future, 0, 300)
+	futs = append(futs, first...)
+	for i := 100; i < 300; i++ {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	requireExactlyOnceInOrder(t, env, topic, futs)
+}
+
+func TestDeliveryTimeoutFailsFutures(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(DeliveryTimeout(time.Second), RequestTimeout(500*time.Millisecond), Linger(0),
+		RetryBackoff(20*time.Millisecond), RetryBackoffMax(50*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.NotEnoughReplicas, Count: -1})
+	defer h.Remove()
+	start := time.Now()
+	futs := sendNumbered(t, p, topic, 20)
+	for _, f := range futs {
+		_, err := f.Get(context.Background())
+		require.ErrorIs(t, err, ErrDeliveryTimeout)
+		require.ErrorIs(t, err, NotEnoughReplicas, "the last broker error is kept")
+	}
+	elapsed := time.Since(start)
+	require.GreaterOrEqual(t, elapsed, 900*time.Millisecond)
+	require.Less(t, elapsed, 5*time.Second)
+}
+
+func TestAcksZeroDoesNotWaitForResponses(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(2)
+	p := env.producer(Acks(AcksNone))
+	futs := sendNumbered(t, p, topic, 1000)
+	require.NoError(t, p.Flush(context.Background()))
+	for _, f := range futs {
+		md, err := f.Get(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, int64(-1), md.Offset)
+	}
+	env.consumeExactly(topic, 1000)
+}
