@@ -746,7 +746,12 @@ func (s *sender) sendReady(now time.Time) time.Time {
 func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Time) (*produceRequest, []*partition) {
 	version, ok := c.version(protocol.APIKeyProduce, 13)
 	if !ok {
-		s.failParts(parts, fmt.Errorf("%w: broker %d supports no Produce version from 3 to 13 (RecordBatch v2 needs Kafka 0.11 or later)", protocol.UnsupportedVersion, b.id))
+		s.failParts(led(parts, b.id), fmt.Errorf("%w: broker %d supports no Produce version from 3 to 13 (RecordBatch v2 needs Kafka 0.11 or later)", protocol.UnsupportedVersion, b.id))
+		return nil, nil
+	}
+	if s.cfg.codec == compress.Zstd && version < 7 {
+		// Brokers accept zstd batches only in Produce v7 and later (KIP-110).
+		s.failParts(led(parts, b.id), fmt.Errorf("%w: broker %d speaks Produce v%d; zstd needs v7 (Kafka 2.1) or later", protocol.UnsupportedCompressionType, b.id, version))
 		return nil, nil
 	}
 	req := &produceRequest{broker: b, conn: c, version: version, sentAt: now}
@@ -1130,6 +1135,17 @@ func (s *sender) expireQueued(now time.Time) {
 			}
 		}
 	})
+}
+
+// led returns the partitions of parts whose leader is broker id.
+func led(parts []*partition, id int32) []*partition {
+	var out []*partition
+	for _, p := range parts {
+		if p.leader == id {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (s *sender) failParts(parts []*partition, err error) {
