@@ -34,6 +34,9 @@ type batch struct {
 	inFlight    bool
 	lastErr     error
 	appendDrain time.Time // when first drained, for queue-time metrics
+	first       int32     // index in res of this batch's first record (non-zero after a split)
+	sent        bool      // written to a broker at least once
+	ambiguous   bool      // an attempt may have been appended without our knowing
 }
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
@@ -297,7 +300,32 @@ func (a *accumulator) incompleteResults() []*batchResult {
 // finish completes b, runs its callbacks and returns its memory and
 // buffer. Only the sender calls it, once per batch.
 func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset int64, err error) {
-	b.res.complete(baseOffset, logAppendTime, logStartOffset, err, b.cbs)
+	r := b.res
+	r.mu.Lock()
+	split := r.pending > 0
+	if split {
+		r.segs = append(r.segs, segment{first: b.first, baseOffset: baseOffset, logAppendTime: logAppendTime, logStartOffset: logStartOffset, err: err})
+		r.pending--
+	}
+	left := r.pending
+	r.mu.Unlock()
+	if split {
+		if left > 0 {
+			// Other parts of the split batch are still on their way.
+			a.release(b)
+			return
+		}
+		// Every part is done; the batch's own fields summarise the first
+		// failure, for code that looks only at them.
+		for _, sg := range r.segs {
+			if sg.err != nil && err == nil {
+				err = sg.err
+			}
+		}
+		r.complete(baseOffset, logAppendTime, logStartOffset, err, r.splitCbs)
+	} else {
+		r.complete(baseOffset, logAppendTime, logStartOffset, err, b.cbs)
+	}
 	a.incMu.Lock()
 	delete(a.incomplete, b.res)
 	a.incMu.Unlock()

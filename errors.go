@@ -39,6 +39,12 @@ var (
 	// delivery_timeout_ms (KIP-91).
 	ErrDeliveryTimeout = errors.New("kafka: delivery timed out")
 
+	// ErrDeliveryUncertain fails records whose earlier attempt may have
+	// been written when the producer had to reset its sequence numbers
+	// (KIP-360): sending them again could write them twice, so they are
+	// reported instead. Check the topic before producing them again.
+	ErrDeliveryUncertain = errors.New("kafka: delivery uncertain")
+
 	// ErrSerialization wraps a serializer's failure; the record is not
 	// buffered.
 	ErrSerialization = errors.New("kafka: serialization failed")

@@ -43,6 +43,43 @@ type batchResult struct {
 	mu        sync.Mutex
 	completed bool
 	late      []recordCallback // added by Future.AddCallback before completion
+
+	// A batch split after MESSAGE_TOO_LARGE (KIP-126) completes in
+	// parts; segs holds each part's outcome by the index of its first
+	// record, and the result completes when pending reaches zero. Both
+	// stay nil for the common, unsplit batch.
+	pending  int
+	segs     []segment
+	splitCbs []recordCallback
+}
+
+// segment is the outcome of one part of a split batch.
+type segment struct {
+	first          int32
+	baseOffset     int64
+	logAppendTime  int64
+	logStartOffset int64
+	err            error
+}
+
+// outcome returns what the broker said about the record at index: the
+// offset of index 0 in its part (so that base+index is its offset), the
+// log append time and its error.
+func (r *batchResult) outcome(index int32) (base, logAppendTime int64, err error) {
+	if r.segs == nil {
+		return r.baseOffset, r.logAppendTime, r.err
+	}
+	seg := &r.segs[0]
+	for i := range r.segs {
+		if r.segs[i].first <= index && r.segs[i].first >= seg.first {
+			seg = &r.segs[i]
+		}
+	}
+	base = -1
+	if seg.baseOffset >= 0 {
+		base = seg.baseOffset - int64(seg.first)
+	}
+	return base, seg.logAppendTime, seg.err
 }
 
 func newBatchResult(topic string, partition int32) *batchResult {
@@ -69,11 +106,12 @@ func (r *batchResult) metadata(info recordInfo) RecordMetadata {
 		SerializedHeaderSize: info.headerSize,
 		LogStartOffset:       r.logStartOffset,
 	}
-	if r.baseOffset >= 0 {
-		md.Offset = r.baseOffset + int64(info.index)
+	base, logAppendTime, _ := r.outcome(info.index)
+	if base >= 0 {
+		md.Offset = base + int64(info.index)
 	}
-	if r.logAppendTime >= 0 {
-		md.Timestamp = time.UnixMilli(r.logAppendTime)
+	if logAppendTime >= 0 {
+		md.Timestamp = time.UnixMilli(logAppendTime)
 	}
 	return md
 }
@@ -88,12 +126,12 @@ type recordCallback struct {
 }
 
 func (c *recordCallback) run(r *batchResult) {
-	if r.err != nil {
+	if _, _, err := r.outcome(c.info.index); err != nil {
 		switch {
 		case c.fn != nil:
-			c.fn(RecordMetadata{Topic: r.topic, Partition: r.partition, Offset: -1}, r.err)
+			c.fn(RecordMetadata{Topic: r.topic, Partition: r.partition, Offset: -1}, err)
 		case c.fail != nil:
-			c.fail(r.err)
+			c.fail(err)
 		}
 		return
 	}
@@ -160,8 +198,8 @@ func (f Future) Get(ctx context.Context) (RecordMetadata, error) {
 			return RecordMetadata{}, ctx.Err()
 		}
 	}
-	if f.res.err != nil {
-		return RecordMetadata{Topic: f.res.topic, Partition: f.res.partition, Offset: -1}, f.res.err
+	if _, _, err := f.res.outcome(f.info.index); err != nil {
+		return RecordMetadata{Topic: f.res.topic, Partition: f.res.partition, Offset: -1}, err
 	}
 	return f.res.metadata(f.info), nil
 }

@@ -145,7 +145,7 @@ func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
 		fs := cl.PollFetches(pctx)
 		pcancel()
 		for _, fe := range fs.Errors() {
-			if errors.Is(fe.Err, context.DeadlineExceeded) && settle != nil {
+			if errors.Is(fe.Err, context.DeadlineExceeded) {
 				continue
 			}
 			e.t.Fatalf("fetch %s-%d: %v", fe.Topic, fe.Partition, fe.Err)

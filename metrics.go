@@ -13,6 +13,7 @@ type producerMetrics struct {
 	recordsRetried atomic.Int64
 	batchesSent    atomic.Int64
 	batchesFailed  atomic.Int64
+	batchesSplit   atomic.Int64
 	bytesSent      atomic.Int64
 	requests       atomic.Int64
 	responses      atomic.Int64
@@ -68,6 +69,8 @@ func (m *producerMetrics) batchDone(b *batch, err error) {
 
 func (m *producerMetrics) batchRetried(b *batch) { m.recordsRetried.Add(int64(b.numRecords())) }
 
+func (m *producerMetrics) batchSplit() { m.batchesSplit.Add(1) }
+
 // MetricsSnapshot is a typed view of the producer's counters.
 type MetricsSnapshot struct {
 	RecordsSent        int64
@@ -75,6 +78,7 @@ type MetricsSnapshot struct {
 	RecordsRetried     int64
 	BatchesSent        int64
 	BatchesFailed      int64
+	BatchesSplit       int64 // batches split after MESSAGE_TOO_LARGE (KIP-126)
 	BytesSent          int64 // uncompressed batch bytes written
 	Requests           int64
 	Responses          int64
@@ -95,6 +99,7 @@ func (m *producerMetrics) snapshot() MetricsSnapshot {
 		RecordsRetried:     m.recordsRetried.Load(),
 		BatchesSent:        m.batchesSent.Load(),
 		BatchesFailed:      m.batchesFailed.Load(),
+		BatchesSplit:       m.batchesSplit.Load(),
 		BytesSent:          m.bytesSent.Load(),
 		Requests:           m.requests.Load(),
 		Responses:          m.responses.Load(),
@@ -128,6 +133,7 @@ func (s MetricsSnapshot) kafkaPython() map[string]map[string]float64 {
 			"record-send-total":         float64(s.RecordsSent),
 			"record-error-total":        float64(s.RecordsFailed),
 			"record-retry-total":        float64(s.RecordsRetried),
+			"batch-split-total":         float64(s.BatchesSplit),
 			"batch-size-avg":            avgBatch,
 			"records-per-request-avg":   avgRecordsPerRequest,
 			"request-total":             float64(s.Requests),

@@ -21,6 +21,7 @@ type Producer struct {
 	metrics producerMetrics
 
 	closed    atomic.Bool
+	fatal     atomic.Pointer[error] // set when the producer cannot go on
 	closedCh  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -46,6 +47,7 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	var s *sender
 	p.acc = newAccumulator(&p.cfg, func() { s.wake() })
 	s = newSender(&p.cfg, p.acc, &p.metrics)
+	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
 	go s.run()
 	return p, nil
@@ -88,6 +90,9 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	defer p.sendMu.RUnlock()
 	if p.closed.Load() {
 		return nil, recordInfo{}, ErrProducerClosed
+	}
+	if errp := p.fatal.Load(); errp != nil {
+		return nil, recordInfo{}, *errp
 	}
 	if rec.Key == nil && rec.Value == nil {
 		return nil, recordInfo{}, fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)

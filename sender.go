@@ -106,6 +106,7 @@ type sender struct {
 
 	flushing atomic.Int32
 	closing  atomic.Bool
+	onFatal  func(error) // tells the producer to refuse sends
 
 	bootstrap []*brokerState
 	brokers   map[int32]*brokerState
@@ -125,6 +126,16 @@ type sender struct {
 	pidRetryAt    time.Time
 	pidFailures   int
 	bootConnected atomic.Bool
+	// An epoch bump (KIP-360) is wanted after a sequence gap or lost
+	// producer state; it waits until nothing is in flight, then asks
+	// InitProducerId for the next epoch of the current id.
+	bumpWanted bool
+	bumping    bool
+	bumpPID    int64
+	bumpEpoch  int16
+	// fatal is set when the producer cannot go on (fenced, not
+	// authorized to be idempotent); every batch then fails with it.
+	fatal error
 
 	evbuf []any
 }
@@ -615,6 +626,11 @@ func (s *sender) sendInitProducerID(b *brokerState, c *conn) {
 		ProducerId:           -1,
 		ProducerEpoch:        -1,
 	}
+	if s.bumping && version >= 3 {
+		// KIP-360: v3 and later bump the epoch of the id we have; older
+		// brokers hand out a new id, which resets sequences as well.
+		req.ProducerId, req.ProducerEpoch = s.bumpPID, s.bumpEpoch
+	}
 	s.pidInFlight = true
 	c.send(&request{
 		apiKey:  protocol.APIKeyInitProducerId,
@@ -648,7 +664,16 @@ func (s *sender) onProducerID(ev producerIDEvent) {
 		s.pidFailures++
 		s.pidRetryAt = time.Now().Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.pidFailures))
 		s.cfg.logger.Warn("kafka: InitProducerId failed", "err", err)
-		if !IsRetriable(err) {
+		switch {
+		case s.bumping && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.UnknownProducerID) ||
+			errors.Is(err, protocol.InvalidProducerIDMapping)):
+			// The broker no longer knows the id we asked to bump: start
+			// over with a new one.
+			s.bumpPID, s.bumpEpoch = -1, -1
+			s.pidRetryAt = time.Time{}
+		case isFatal(err):
+			s.setFatal(fmt.Errorf("InitProducerId: %w", err))
+		case !IsRetriable(err):
 			// Without a producer id nothing can be sent idempotently:
 			// fail what waits rather than let it wait for the delivery
 			// timeout.
@@ -659,6 +684,100 @@ func (s *sender) onProducerID(ev producerIDEvent) {
 	s.pidFailures = 0
 	s.producerID, s.epoch = ev.resp.ProducerId, ev.resp.ProducerEpoch
 	s.cfg.logger.Info("kafka: got producer id", "producer_id", s.producerID, "epoch", s.epoch)
+	if s.bumping {
+		s.finishBump()
+	}
+}
+
+// isFatal reports errors after which the producer cannot go on: it was
+// fenced or is not allowed to write idempotently.
+func isFatal(err error) bool {
+	return errors.Is(err, protocol.ProducerFenced) || errors.Is(err, protocol.ClusterAuthorizationFailed) ||
+		errors.Is(err, protocol.TransactionalIDAuthorizationFailed) || errors.Is(err, protocol.UnsupportedVersion)
+}
+
+// setFatal stops the producer for good: queued batches fail now, Send
+// fails from now on.
+func (s *sender) setFatal(err error) {
+	if s.fatal != nil {
+		return
+	}
+	s.cfg.logger.Error("kafka: producer failed", "err", err)
+	s.fatal = err
+	if s.onFatal != nil {
+		s.onFatal(err)
+	}
+	s.failAllQueued(err)
+}
+
+// --- epoch bumps (KIP-360) ---
+
+// requestBump asks for a new epoch: the broker's view of this producer's
+// sequences no longer matches ours.
+func (s *sender) requestBump(reason error) {
+	if !s.cfg.idempotence || s.bumpWanted || s.bumping || s.stopping() {
+		return
+	}
+	s.cfg.logger.Warn("kafka: bumping producer epoch", "producer_id", s.producerID, "epoch", s.epoch, "reason", reason)
+	s.bumpWanted = true
+}
+
+func (s *sender) produceInFlight() int {
+	n := 0
+	for _, b := range s.allBrokers() {
+		n += b.inFlight
+	}
+	return n
+}
+
+// startBump forgets the current epoch so that maintain asks for the next
+// one; sends stop until it comes.
+func (s *sender) startBump() {
+	s.bumpWanted = false
+	s.bumping = true
+	s.bumpPID, s.bumpEpoch = s.producerID, s.epoch
+	s.producerID, s.epoch = -1, -1
+	s.pidRetryAt = time.Time{}
+}
+
+// finishBump restarts every partition's sequences at zero under the new
+// epoch. Queued batches get new sequences when next drained, in queue
+// order, so order is kept. A batch that may already be in the log under
+// the old epoch cannot be sent again without risking a duplicate the
+// broker could not recognise, so it fails instead, saying so.
+func (s *sender) finishBump() {
+	s.bumping = false
+	s.acc.forEachTopic(func(t *topicState) {
+		ps := t.parts.Load()
+		if ps == nil {
+			return
+		}
+		for _, p := range *ps {
+			p.nextSeq = 0
+			var doomed []*batch
+			p.mu.Lock()
+			kept := p.batches[:0]
+			for _, b := range p.batches {
+				if b.seqSet && b.ambiguous {
+					doomed = append(doomed, b)
+					continue
+				}
+				b.seqSet = false
+				kept = append(kept, b)
+			}
+			for i := len(kept); i < len(p.batches); i++ {
+				p.batches[i] = nil
+			}
+			p.batches = kept
+			p.mu.Unlock()
+			for _, b := range doomed {
+				p.queued.Add(-int64(b.builder.Size()))
+				err := fmt.Errorf("%w: %s-%d: an earlier attempt may have been written (%w) and the producer epoch had to be bumped, so resending could duplicate it",
+					ErrDeliveryUncertain, p.topic.name, p.id, b.lastErr)
+				s.failNoBump(b, err)
+			}
+		}
+	})
 }
 
 // --- produce ---
@@ -666,6 +785,19 @@ func (s *sender) onProducerID(ev producerIDEvent) {
 // sendReady drains ready batches into ProduceRequests, one batch per
 // partition per request, and returns when the next batch will be ready.
 func (s *sender) sendReady(now time.Time) time.Time {
+	if s.fatal != nil {
+		s.failAllQueued(s.fatal)
+		return time.Time{}
+	}
+	if s.bumpWanted && !s.bumping {
+		if s.produceInFlight() > 0 {
+			// Answers to requests in flight still count under the old
+			// epoch; the bump waits for them.
+			s.expireQueued(now)
+			return time.Time{}
+		}
+		s.startBump()
+	}
 	if s.cfg.idempotence && s.producerID < 0 {
 		s.expireQueued(now)
 		return time.Time{}
@@ -855,6 +987,9 @@ func (s *sender) seal(b *batch) error {
 
 func (s *sender) write(req *produceRequest) {
 	req.broker.inFlight++
+	for _, b := range req.batches {
+		b.sent = true
+	}
 	acks := int16(s.cfg.acks)
 	timeout := int32(s.cfg.requestTimeout / time.Millisecond)
 	version := req.version
@@ -924,6 +1059,7 @@ func (s *sender) onProduce(ev produceEvent) {
 		s.cfg.logger.Warn("kafka: produce request failed", "broker", req.broker.id, "err", ev.err)
 		s.metaWanted = true
 		for _, b := range req.batches {
+			b.ambiguous = true
 			s.retryOrFail(b, ev.err, now)
 		}
 		return
@@ -994,12 +1130,96 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		// An earlier batch of this partition failed, so the broker saw a
 		// gap: this batch goes again after it, in order.
 		s.retryOrFail(b, err, now)
+	case s.cfg.idempotence && (errors.Is(err, protocol.OutOfOrderSequenceNumber) ||
+		errors.Is(err, protocol.UnknownProducerID) || errors.Is(err, protocol.InvalidProducerEpoch)):
+		// The broker lost or disagrees with our sequence state (KIP-360):
+		// it did not write this batch, so bump the epoch and send it
+		// again with fresh sequences.
+		s.requestBump(err)
+		s.retryOrFail(b, err, now)
+	case errors.Is(err, protocol.MessageTooLarge) || errors.Is(err, protocol.RecordListTooLarge):
+		s.finishInFlight(b)
+		if b.numRecords() > 1 {
+			s.split(b, err, now)
+			return
+		}
+		s.fail(b, fmt.Errorf("%w: a record of %d bytes (batch of %d bytes) was refused by broker %d: %w",
+			ErrRecordTooLarge, b.builder.Size()-protocol.RecordBatchHeaderSize, len(b.sealed), p.leader, err))
+	case isFatal(err):
+		s.finishInFlight(b)
+		s.setFatal(err)
+		s.fail(b, err)
+	case errors.Is(err, protocol.RequestTimedOut) || errors.Is(err, protocol.NotEnoughReplicasAfterAppend):
+		// The broker wrote the batch but could not say it was
+		// replicated in time: a retry is a duplicate only the
+		// sequence number can catch.
+		b.ambiguous = true
+		s.retryOrFail(b, err, now)
 	case protocol.IsRetriable(err):
 		s.retryOrFail(b, err, now)
 	default:
 		s.finishInFlight(b)
 		s.fail(b, err)
 	}
+}
+
+// split divides a batch the broker found too large into two halves that
+// are retried in its place, in order, with the same sequence range
+// (KIP-126): the broker refused the whole batch, so no sequence of it is
+// in the log.
+func (s *sender) split(b *batch, cause error, now time.Time) {
+	recs, err := protocol.DecodeRecords(b.builder.Records(), b.numRecords())
+	if err != nil {
+		s.fail(b, fmt.Errorf("splitting a batch refused as too large (%w): %w", cause, err))
+		return
+	}
+	s.metrics.batchSplit()
+	s.log("splitting batch", "topic", b.part.topic.name, "partition", b.part.id, "records", len(recs))
+	mid := len(recs) / 2
+	baseTS := b.builder.BaseTimestamp()
+	halves := [2]*batch{}
+	for h, part := range [2][]protocol.Record{recs[:mid], recs[mid:]} {
+		size := 0
+		for i := range part {
+			size += protocol.RecordSize(part[i].TimestampDelta, int32(i), part[i].Key, part[i].Value, part[i].Headers)
+		}
+		nb := &batch{
+			part:       b.part,
+			res:        b.res,
+			created:    b.created,
+			attempts:   b.attempts,
+			lastErr:    cause,
+			first:      b.first + int32(h*mid),
+			seqSet:     b.seqSet,
+			producerID: b.producerID,
+			epoch:      b.epoch,
+			baseSeq:    int32((int64(b.baseSeq) + int64(h*mid)) & 0x7fffffff),
+			ambiguous:  b.ambiguous,
+			sent:       b.sent,
+		}
+		nb.builder.Reset(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
+		for i := range part {
+			nb.builder.Append(baseTS+part[i].TimestampDelta, part[i].Key, part[i].Value, part[i].Headers)
+		}
+		halves[h] = nb
+	}
+	// The halves copied the records; the original's buffer can go, while
+	// its memory reservation passes to the first half.
+	r := b.res
+	r.mu.Lock()
+	if r.pending == 0 {
+		r.pending = 1
+		r.splitCbs = b.cbs
+	} else {
+		r.splitCbs = append(r.splitCbs, b.cbs...)
+	}
+	r.pending++ // b is replaced by two parts
+	r.mu.Unlock()
+	halves[0].memory, b.memory = b.memory, 0
+	b.cbs = nil
+	s.acc.release(b)
+	s.requeue(halves[1])
+	s.requeue(halves[0])
 }
 
 // hasEarlierRetry reports whether a batch of p with a lower sequence than
@@ -1057,6 +1277,16 @@ func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int
 }
 
 func (s *sender) fail(b *batch, err error) {
+	if b.seqSet && b.sent && b.producerID == s.producerID && b.epoch == s.epoch {
+		// Its sequences leave a gap the broker will not accept (or, if
+		// the batch was written after all, a range a later batch must
+		// not reuse: franz-go#1484): later batches need a new epoch.
+		s.requestBump(err)
+	}
+	s.failNoBump(b, err)
+}
+
+func (s *sender) failNoBump(b *batch, err error) {
 	s.finishInFlight(b)
 	s.metrics.batchDone(b, err)
 	s.acc.finish(b, -1, -1, -1, err)
@@ -1083,6 +1313,12 @@ func (s *sender) retryOrFail(b *batch, err error, now time.Time) {
 	}
 	s.metrics.batchRetried(b)
 	b.retryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, b.attempts))
+	s.requeue(b)
+}
+
+// requeue puts b back among its partition's queued batches, before every
+// batch that has no sequence yet or a later one, so retries keep order.
+func (s *sender) requeue(b *batch) {
 	p := b.part
 	p.mu.Lock()
 	i := 0
