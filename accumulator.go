@@ -59,6 +59,9 @@ type partition struct {
 	nextSeq  int32
 	inFlight int  // batches of this partition in flight
 	retrying bool // a retried batch must go out alone, in order
+	// lastErr is the last error a batch of this partition was retried
+	// for, so a batch that expires queued behind it says why.
+	lastErr error
 }
 
 // topicState is everything the Send path needs to know about a topic,

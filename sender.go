@@ -918,6 +918,10 @@ func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Tim
 		if len(p.batches) == 0 {
 			p.batches = nil
 		}
+		// A drained batch takes no more records, even if it comes back
+		// for a retry: its bytes are sealed once and its sequence range
+		// is fixed.
+		bt.full = true
 		p.mu.Unlock()
 		p.queued.Add(-int64(bsize))
 		size += bsize
@@ -1104,6 +1108,10 @@ func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int
 func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse, now time.Time) {
 	p := b.part
 	err := protocol.ErrorForCode(pr.ErrorCode)
+	if err != nil {
+		s.log("batch refused", "topic", p.topic.name, "partition", p.id, "broker", p.leader, "records", b.numRecords(),
+			"base_sequence", b.baseSeq, "epoch", b.epoch, "attempt", b.attempts+1, "err", err)
+	}
 	switch {
 	case err == nil:
 		s.succeed(b, pr.BaseOffset, pr.LogAppendTimeMs, pr.LogStartOffset)
@@ -1196,6 +1204,7 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 			baseSeq:    int32((int64(b.baseSeq) + int64(h*mid)) & 0x7fffffff),
 			ambiguous:  b.ambiguous,
 			sent:       b.sent,
+			full:       true,
 		}
 		nb.builder.Reset(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
 		for i := range part {
@@ -1272,6 +1281,7 @@ func (s *sender) finishInFlight(b *batch) {
 
 func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int64) {
 	s.finishInFlight(b)
+	b.part.lastErr = nil
 	s.metrics.batchDone(b, nil)
 	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)
 }
@@ -1303,6 +1313,7 @@ func (s *sender) retryOrFail(b *batch, err error, now time.Time) {
 	}
 	b.attempts++
 	b.lastErr = err
+	b.part.lastErr = err
 	if b.attempts > s.cfg.retries {
 		s.fail(b, fmt.Errorf("after %d retries: %w", s.cfg.retries, err))
 		return
@@ -1335,8 +1346,14 @@ func (s *sender) requeue(b *batch) {
 func (s *sender) timeoutError(b *batch, now time.Time) error {
 	err := fmt.Errorf("%w: %d records for %s-%d waited %v, longer than delivery_timeout_ms (%v)",
 		ErrDeliveryTimeout, b.numRecords(), b.part.topic.name, b.part.id, now.Sub(b.created).Round(time.Millisecond), s.cfg.deliveryTimeout)
-	if b.lastErr != nil {
-		err = fmt.Errorf("%w; last error: %w", err, b.lastErr)
+	last := b.lastErr
+	if last == nil {
+		// Never sent: it waited behind batches of its partition that
+		// kept failing, and their error is the reason it waited.
+		last = b.part.lastErr
+	}
+	if last != nil {
+		err = fmt.Errorf("%w; last error: %w", err, last)
 	}
 	return err
 }
