@@ -57,8 +57,13 @@ type partition struct {
 	leader   int32 // -1 when unknown
 	epoch    int32 // leader epoch
 	nextSeq  int32
-	inFlight int  // batches of this partition in flight
-	retrying bool // a retried batch must go out alone, in order
+	inFlight int // batches of this partition in flight
+	// seqConfirmed is set once the broker acknowledged a batch of this
+	// partition under the current producer id and epoch. Until then a
+	// broker with no state for the producer accepts any first sequence,
+	// so a second batch in flight could be written before a failed first
+	// one (KAFKA-15591): the first batch goes alone.
+	seqConfirmed bool
 	// lastErr is the last error a batch of this partition was retried
 	// for, so a batch that expires queued behind it says why.
 	lastErr error

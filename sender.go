@@ -588,6 +588,10 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		if pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
 			continue
 		}
+		if pm.leader >= 0 && pm.leader != p.leader && p.leader >= 0 {
+			s.log("leader moved", "topic", t.name, "partition", p.id, "leader", pm.leader, "epoch", pm.epoch)
+			s.skipBackoff(p)
+		}
 		p.leader, p.epoch = pm.leader, pm.epoch
 	}
 	t.parts.Store(&parts)
@@ -722,6 +726,52 @@ func (s *sender) requestBump(reason error) {
 	s.bumpWanted = true
 }
 
+// anyAmbiguousQueued reports whether a queued batch may already be in the
+// log under the current epoch.
+func (s *sender) anyAmbiguousQueued() bool {
+	found := false
+	s.acc.forEachTopic(func(t *topicState) {
+		if ps := t.parts.Load(); ps != nil && !found {
+			for _, p := range *ps {
+				p.mu.Lock()
+				found = hasAmbiguousLocked(p)
+				p.mu.Unlock()
+				if found {
+					return
+				}
+			}
+		}
+	})
+	return found
+}
+
+func hasAmbiguousLocked(p *partition) bool {
+	for _, b := range p.batches {
+		if b.seqSet && b.ambiguous {
+			return true
+		}
+	}
+	return false
+}
+
+// notWritten records what an OUT_OF_ORDER_SEQUENCE_NUMBER answer proves:
+// the broker would have called b a duplicate had any attempt of it been
+// written (it remembers the last five batches, and we never have more
+// than five unacknowledged), so b is not in the log, and neither is any
+// later batch of its partition under the same epoch, as sequences are
+// written contiguously.
+func (s *sender) notWritten(b *batch) {
+	b.ambiguous = false
+	p := b.part
+	p.mu.Lock()
+	for _, q := range p.batches {
+		if q.seqSet && q.epoch == b.epoch && q.producerID == b.producerID && !seqBefore(q.baseSeq, b.baseSeq) {
+			q.ambiguous = false
+		}
+	}
+	p.mu.Unlock()
+}
+
 func (s *sender) produceInFlight() int {
 	n := 0
 	for _, b := range s.allBrokers() {
@@ -754,6 +804,7 @@ func (s *sender) finishBump() {
 		}
 		for _, p := range *ps {
 			p.nextSeq = 0
+			p.seqConfirmed = false
 			var doomed []*batch
 			p.mu.Lock()
 			kept := p.batches[:0]
@@ -789,14 +840,17 @@ func (s *sender) sendReady(now time.Time) time.Time {
 		s.failAllQueued(s.fatal)
 		return time.Time{}
 	}
+	// Before a bump, batches whose earlier attempt may be in the log are
+	// resent under the old epoch, where the broker can still tell a
+	// duplicate by its sequence; answers to requests in flight count
+	// under the old epoch too. Only then does the epoch change.
+	resolving := false
 	if s.bumpWanted && !s.bumping {
-		if s.produceInFlight() > 0 {
-			// Answers to requests in flight still count under the old
-			// epoch; the bump waits for them.
-			s.expireQueued(now)
-			return time.Time{}
+		if s.produceInFlight() == 0 && !s.anyAmbiguousQueued() {
+			s.startBump()
+		} else {
+			resolving = true
 		}
-		s.startBump()
 	}
 	if s.cfg.idempotence && s.producerID < 0 {
 		s.expireQueued(now)
@@ -832,7 +886,12 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			}
 			// A retried batch goes out alone, once nothing of its partition
 			// is in flight, so sequence numbers reach the broker in order.
-			if ready && b.seqSet && p.inFlight > 0 {
+			if ready && p.inFlight > 0 && (b.seqSet || s.cfg.idempotence && !p.seqConfirmed) {
+				ready = false
+			}
+			// While a bump waits, only partitions with a batch of unknown
+			// fate send, and only what already has its sequence.
+			if ready && resolving && !(b.seqSet && hasAmbiguousLocked(p)) {
 				ready = false
 			}
 			p.mu.Unlock()
@@ -1130,22 +1189,39 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition):
 		// Re-route at once with the leader the broker named (KIP-951),
 		// and refresh metadata in any case.
-		s.applyLeaderHint(p, pr, resp)
+		moved := s.applyLeaderHint(p, pr, resp)
 		s.metaWanted = true
 		s.metaRetryAt = time.Time{}
 		s.retryOrFail(b, err, now)
+		if moved {
+			// The new leader is known: there is nothing to wait for
+			// (KIP-951 skips the backoff in this case).
+			s.skipBackoff(p)
+		}
 	case errors.Is(err, protocol.OutOfOrderSequenceNumber) && s.hasEarlierRetry(p, b):
 		// An earlier batch of this partition failed, so the broker saw a
 		// gap: this batch goes again after it, in order.
+		s.notWritten(b)
 		s.retryOrFail(b, err, now)
 	case s.cfg.idempotence && (errors.Is(err, protocol.OutOfOrderSequenceNumber) ||
 		errors.Is(err, protocol.UnknownProducerID) || errors.Is(err, protocol.InvalidProducerEpoch)):
 		// The broker lost or disagrees with our sequence state (KIP-360):
 		// it did not write this batch, so bump the epoch and send it
 		// again with fresh sequences.
+		if errors.Is(err, protocol.OutOfOrderSequenceNumber) {
+			s.notWritten(b)
+		}
 		s.requestBump(err)
 		s.retryOrFail(b, err, now)
 	case errors.Is(err, protocol.MessageTooLarge) || errors.Is(err, protocol.RecordListTooLarge):
+		if b.ambiguous {
+			// An earlier attempt may be in the log whole; halves with
+			// its sequences could not be recognised as duplicates, so
+			// it goes again whole (a broker that appended it once
+			// does not find it too large).
+			s.retryOrFail(b, err, now)
+			return
+		}
 		s.finishInFlight(b)
 		if b.numRecords() > 1 {
 			s.split(b, err, now)
@@ -1253,10 +1329,10 @@ func seqBefore(a, b int32) bool {
 // applyLeaderHint moves p to the leader the Produce response named, if
 // its epoch is newer than what we have (KIP-951), learning the leader's
 // address from NodeEndpoints when it is new to us.
-func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse) {
+func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse) bool {
 	hint := pr.CurrentLeader
 	if hint.LeaderId < 0 || hint.LeaderEpoch < 0 || hint.LeaderEpoch <= p.epoch {
-		return
+		return false
 	}
 	if _, ok := s.brokers[hint.LeaderId]; !ok {
 		for _, n := range resp.NodeEndpoints {
@@ -1265,11 +1341,22 @@ func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResp
 			}
 		}
 		if _, ok := s.brokers[hint.LeaderId]; !ok {
-			return
+			return false
 		}
 	}
 	s.log("leader moved", "topic", p.topic.name, "partition", p.id, "leader", hint.LeaderId, "epoch", hint.LeaderEpoch)
 	p.leader, p.epoch = hint.LeaderId, hint.LeaderEpoch
+	return true
+}
+
+// skipBackoff lets the batches of p that wait out a retry backoff go at
+// once: they waited for a leader, and now one is known.
+func (s *sender) skipBackoff(p *partition) {
+	p.mu.Lock()
+	for _, b := range p.batches {
+		b.retryAt = time.Time{}
+	}
+	p.mu.Unlock()
 }
 
 func (s *sender) finishInFlight(b *batch) {
@@ -1282,6 +1369,9 @@ func (s *sender) finishInFlight(b *batch) {
 func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int64) {
 	s.finishInFlight(b)
 	b.part.lastErr = nil
+	if b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch {
+		b.part.seqConfirmed = true
+	}
 	s.metrics.batchDone(b, nil)
 	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)
 }
