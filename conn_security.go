@@ -48,6 +48,12 @@ func (c *conn) handshake(ctx context.Context, cfg *config) (map[int16][2]int16, 
 	}
 	versions, err := c.negotiate(cfg)
 	if err != nil {
+		if alert := remoteTLSAlert(err); sec.useTLS() && alert != nil {
+			// In TLS 1.3 the client's handshake ends before the broker
+			// checks the client's certificate, so a rejection arrives as
+			// an alert on the first read.
+			return nil, &authError{kind: ErrTLSHandshake, addr: c.addr, msg: "the broker rejected the TLS connection", cause: alert}
+		}
 		if !sec.useTLS() && isTransportError(err) && probeTLS(ctx, cfg, c.addr) {
 			return nil, &authError{kind: ErrSecurityProtocolMismatch, addr: c.addr,
 				msg: "the broker expects TLS; set security_protocol to SSL or SASL_SSL (it is " + sec.protocol + ")"}
@@ -126,7 +132,8 @@ func isTransportError(err error) bool {
 // plaintext ApiVersions got no answer: then the listener is TLS. The probe
 // skips verification; it only learns which protocol the port speaks.
 func probeTLS(ctx context.Context, cfg *config, addr string) bool {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	// The connection's own deadline may have passed already.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
 	defer cancel()
 	nc, err := cfg.dial(ctx, "tcp", addr)
 	if err != nil {
@@ -135,15 +142,30 @@ func probeTLS(ctx context.Context, cfg *config, addr string) bool {
 	defer nc.Close()
 	tc := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: hostOf(addr)}) //nolint:gosec // Probe only, no data is sent.
 	err = tc.HandshakeContext(ctx)
-	var alert tls.AlertError
 	// A broker that wants a client certificate rejects ours with an
 	// alert: that still is TLS.
-	return err == nil || errors.As(err, &alert)
+	return err == nil || remoteTLSAlert(err) != nil
+}
+
+// remoteTLSAlert returns the TLS alert the peer sent, if err is one. The
+// tls package reports it as a *net.OpError with Op "remote error" (and as
+// tls.AlertError over QUIC).
+func remoteTLSAlert(err error) error {
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return alert
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return op
+	}
+	return nil
 }
 
 // probePlaintext reports whether addr answers a plaintext ApiVersions v0.
 func probePlaintext(ctx context.Context, cfg *config, addr string) bool {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	// The handshake may have used up the connection's deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
 	defer cancel()
 	nc, err := cfg.dial(ctx, "tcp", addr)
 	if err != nil {
