@@ -70,6 +70,7 @@ type config struct {
 	idempotenceSet      bool
 	dial                DialFunc
 	logger              *slog.Logger
+	security            securityConfig // TLS and SASL: security.go
 
 	// Derived by validate.
 	codec      compress.Codec
@@ -376,6 +377,9 @@ func (c *config) validate() error {
 	}
 	if c.dial == nil {
 		return configError("dialer", "must not be nil")
+	}
+	if err := c.security.validate(); err != nil {
+		return err
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))

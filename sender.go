@@ -287,6 +287,7 @@ func (s *sender) onConn(ev connEvent) {
 		b.failures++
 		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures))
 		s.cfg.logger.Warn("kafka: cannot connect to broker", "broker", b.id, "addr", b.addr, "err", ev.err)
+		s.onAuthFailure(b, ev.err) // conn_security.go: TLS and SASL failures fail fast
 		if s.metaWaiting == b {
 			s.metaWaiting = nil
 		}
