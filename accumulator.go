@@ -277,6 +277,11 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	p.queued.Add(int64(size))
 	if cb != nil {
 		info.index = idx
+		if b.cbs == nil {
+			if v, ok := cbsPool.Get().(*[]recordCallback); ok {
+				b.cbs = *v
+			}
+		}
 		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
 	}
 	if b.builder.Size() >= a.cfg.batchSize || (a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords) {
@@ -341,6 +346,10 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 }
 
 // release returns b's buffers and memory.
+// cbsPool recycles batches' callback slices: grown anew for every batch
+// they were most of the callback form's allocated bytes.
+var cbsPool sync.Pool
+
 func (a *accumulator) release(b *batch) {
 	if a.records != nil {
 		a.records.release(int64(b.numRecords()))
@@ -349,6 +358,12 @@ func (a *accumulator) release(b *batch) {
 		a.pool.putBuf(buf)
 	}
 	b.builder.Reset(nil)
+	if b.cbs != nil {
+		cbs := b.cbs[:cap(b.cbs)]
+		clear(cbs)
+		cbs = cbs[:0]
+		cbsPool.Put(&cbs)
+	}
 	b.sealed, b.compressed, b.cbs = nil, nil, nil
 	if b.memory > 0 {
 		a.pool.release(b.memory)
