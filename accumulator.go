@@ -64,6 +64,8 @@ type partition struct {
 	// so a second batch in flight could be written before a failed first
 	// one (KAFKA-15591): the first batch goes alone.
 	seqConfirmed bool
+	// txnGen is the transaction this partition was last added to.
+	txnGen uint64
 	// lastErr is the last error a batch of this partition was retried
 	// for, so a batch that expires queued behind it says why.
 	lastErr error

@@ -129,12 +129,19 @@ func (e *testEnv) consume(topic string, n int) []*kgo.Record {
 // to make sure no extra (duplicate) record follows.
 func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
 	e.t.Helper()
-	cl, err := kgo.NewClient(
+	return e.consumeExactlyWith(topic, n)
+}
+
+// consumeExactlyWith is consumeExactly with more consumer options (such as
+// an isolation level).
+func (e *testEnv) consumeExactlyWith(topic string, n int, opts ...kgo.Opt) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(e.addrs...),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(100*time.Millisecond),
-	)
+		kgo.FetchMaxWait(100 * time.Millisecond),
+	}, opts...)...)
 	require.NoError(e.t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

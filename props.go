@@ -94,6 +94,10 @@ var properties = map[string]property{
 	"reconnect_backoff_ms":     msProp(ReconnectBackoff),
 	"reconnect_backoff_max_ms": msProp(ReconnectBackoffMax),
 	"enable_idempotence":       boolProp(EnableIdempotence),
+	"transactional_id": func(v string) (Option, error) {
+		return TransactionalID(strings.TrimSpace(v)), nil
+	},
+	"transaction_timeout_ms": msProp(TransactionTimeout),
 }
 
 // normalizeProperty makes "linger.ms", "linger_ms" and "LINGER-MS" the same key.

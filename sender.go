@@ -137,6 +137,12 @@ type sender struct {
 	// authorized to be idempotent); every batch then fails with it.
 	fatal error
 
+	// Transactions (transaction.go); txn is nil without transactional_id.
+	txn       *txnManager
+	txnID     *string
+	txnToAdd  []*partition
+	txnAdding map[*partition]bool
+
 	evbuf []any
 }
 
@@ -227,6 +233,14 @@ func (s *sender) handleEvents() {
 			s.onMetadata(ev)
 		case producerIDEvent:
 			s.onProducerID(ev)
+		case txnProducerIDEvent:
+			s.onTxnProducerID(ev)
+		case txnAbortEvent:
+			s.onTxnAbort(ev)
+		case txnAddedEvent:
+			s.onTxnAdded(ev)
+		case fatalEvent:
+			s.setFatal(ev.err)
 		}
 		s.evbuf[i] = nil
 	}
@@ -410,7 +424,8 @@ func (s *sender) maintain(now time.Time) time.Time {
 			next = now.Add(s.cfg.reconnectBackoff)
 		}
 	}
-	if s.cfg.idempotence && s.producerID < 0 && !s.pidInFlight && len(s.brokers) > 0 {
+	// A transactional producer gets its id from InitTransactions.
+	if s.cfg.idempotence && s.txn == nil && s.producerID < 0 && !s.pidInFlight && len(s.brokers) > 0 {
 		if now.Before(s.pidRetryAt) {
 			next = earliest(orFar(next), s.pidRetryAt)
 		} else if b, c := s.anyConn(now); c != nil {
@@ -720,6 +735,13 @@ func (s *sender) setFatal(err error) {
 // requestBump asks for a new epoch: the broker's view of this producer's
 // sequences no longer matches ours.
 func (s *sender) requestBump(reason error) {
+	if s.txn != nil {
+		// A transactional producer bumps its epoch through its
+		// coordinator, after the transaction is aborted.
+		s.txn.needBump.Store(true)
+		s.txn.fail(reason)
+		return
+	}
 	if !s.cfg.idempotence || s.bumpWanted || s.bumping || s.stopping() {
 		return
 	}
@@ -895,6 +917,9 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			if ready && resolving && !(b.seqSet && hasAmbiguousLocked(p)) {
 				ready = false
 			}
+			if ready && s.txn != nil && s.txnHold(p) {
+				ready = false
+			}
 			p.mu.Unlock()
 			if ready && p.leader >= 0 {
 				byBroker[p.leader] = append(byBroker[p.leader], p)
@@ -903,6 +928,9 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			}
 		}
 	})
+	if s.txn != nil {
+		s.startTxnAdds()
+	}
 	for id, parts := range byBroker {
 		b := s.brokers[id]
 		if b == nil {
@@ -1025,7 +1053,7 @@ func (s *sender) seal(b *batch) error {
 	if b.sealed != nil {
 		return nil
 	}
-	params := protocol.BatchParams{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, PartitionLeaderEpoch: -1}
+	params := protocol.BatchParams{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, PartitionLeaderEpoch: -1, Transactional: s.txn != nil}
 	if b.seqSet {
 		params.ProducerID, params.ProducerEpoch, params.BaseSequence = b.producerID, b.epoch, b.baseSeq
 	}
@@ -1069,7 +1097,7 @@ func (s *sender) write(req *produceRequest) {
 					return dst, err
 				}
 			}
-			return appendProduceRequest(dst, version, acks, timeout, req.batches), nil
+			return appendProduceRequest(dst, version, acks, timeout, s.txnID, req.batches), nil
 		},
 		done: func(body []byte, err error) {
 			if err != nil || body == nil {
@@ -1089,8 +1117,8 @@ func (s *sender) write(req *produceRequest) {
 
 // appendProduceRequest encodes a ProduceRequest body from drained batches,
 // grouping partitions by topic as the schema requires.
-func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, batches []*batch) []byte {
-	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs}
+func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, txnID *string, batches []*batch) []byte {
+	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs, TransactionalId: txnID}
 	for _, b := range batches {
 		t := b.part.topic
 		var td *protocol.TopicProduceData
@@ -1204,6 +1232,18 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		// gap: this batch goes again after it, in order.
 		s.notWritten(b)
 		s.retryOrFail(b, err, now)
+	case s.txn != nil && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.ProducerFenced)):
+		// A newer producer with our transactional id took over.
+		s.finishInFlight(b)
+		ferr := s.txn.fatal(txnFatalError(err))
+		s.setFatal(ferr)
+		s.failNoBump(b, ferr)
+	case s.txn != nil && (errors.Is(err, protocol.OutOfOrderSequenceNumber) || errors.Is(err, protocol.UnknownProducerID)):
+		// The transaction cannot commit with a gap; it is aborted and
+		// the epoch bumped through the coordinator (KIP-360).
+		s.finishInFlight(b)
+		s.txn.needBump.Store(true)
+		s.failNoBump(b, err)
 	case s.cfg.idempotence && (errors.Is(err, protocol.OutOfOrderSequenceNumber) ||
 		errors.Is(err, protocol.UnknownProducerID) || errors.Is(err, protocol.InvalidProducerEpoch)):
 		// The broker lost or disagrees with our sequence state (KIP-360):
@@ -1388,6 +1428,9 @@ func (s *sender) fail(b *batch, err error) {
 }
 
 func (s *sender) failNoBump(b *batch, err error) {
+	if s.txn != nil {
+		s.txn.fail(err)
+	}
 	s.finishInFlight(b)
 	s.metrics.batchDone(b, err)
 	s.acc.finish(b, -1, -1, -1, err)
