@@ -187,7 +187,7 @@ func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topi
 // returns the batch's result and the record's index in it. It blocks up to
 // deadline (and ctx) for room in the buffer.
 func (a *accumulator) appendRecord(ctx context.Context, p *partition, ts int64, key, value []byte, headers []Header,
-	size int, cb func(RecordMetadata, error), info recordInfo, deadline time.Time) (*batchResult, int32, error) {
+	size int, cb func(RecordMetadata, error), info recordInfo, deadline *blockDeadline) (*batchResult, int32, error) {
 	if a.records != nil {
 		if err := a.records.acquire(ctx, 1, deadline); err != nil {
 			return nil, 0, err
@@ -201,7 +201,7 @@ func (a *accumulator) appendRecord(ctx context.Context, p *partition, ts int64, 
 }
 
 func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64, key, value []byte, headers []Header,
-	size int, cb func(RecordMetadata, error), info recordInfo, deadline time.Time) (*batchResult, int32, error) {
+	size int, cb func(RecordMetadata, error), info recordInfo, deadline *blockDeadline) (*batchResult, int32, error) {
 	var reserved int64
 	for {
 		p.mu.Lock()

@@ -36,7 +36,7 @@ func newBufferPool(name, unit string, total int64, bufSize int) *bufferPool {
 }
 
 // acquire takes n bytes of room, waiting until deadline or ctx's end.
-func (p *bufferPool) acquire(ctx context.Context, n int64, deadline time.Time) error {
+func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadline) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -51,7 +51,7 @@ func (p *bufferPool) acquire(ctx context.Context, n int64, deadline time.Time) e
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
 
-	wait := time.Until(deadline)
+	wait := time.Until(deadline.get())
 	if wait < 0 {
 		wait = 0
 	}

@@ -29,6 +29,7 @@ type Producer struct {
 	// for them before it fails what is left.
 	sendMu sync.RWMutex
 	txn    *txnManager // nil without transactional_id
+	clock  *coarseClock
 }
 
 // NewProducer validates the options and starts a producer. It does not
@@ -50,6 +51,7 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	s = newSender(&p.cfg, p.acc, &p.metrics)
 	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
+	p.clock = newCoarseClock()
 	if p.cfg.transactionalID != "" {
 		p.txn = newTxnManager(p)
 		s.txn = p.txn
@@ -119,9 +121,8 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		return nil, recordInfo{}, fmt.Errorf("%w: the record is %d bytes serialized, larger than max_request_size (%d) or buffer_memory (%d)",
 			ErrRecordTooLarge, total, p.cfg.maxRequestSize, p.cfg.bufferMemory)
 	}
-	now := time.Now()
-	deadline := now.Add(p.cfg.maxBlock)
-	meta, err := p.waitMeta(ctx, t, deadline)
+	deadline := blockDeadline{max: p.cfg.maxBlock}
+	meta, err := p.waitMeta(ctx, t, &deadline)
 	if err != nil {
 		return nil, recordInfo{}, err
 	}
@@ -141,8 +142,10 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 			return nil, recordInfo{}, fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
 		}
 	}
-	ts := now.UnixMilli()
-	if !rec.Timestamp.IsZero() {
+	var ts int64
+	if rec.Timestamp.IsZero() {
+		ts = p.clock.nowMs()
+	} else {
 		ts = rec.Timestamp.UnixMilli()
 	}
 	info := recordInfo{timestamp: ts, keySize: -1, valueSize: -1, headerSize: -1}
@@ -159,7 +162,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		}
 		info.headerSize = int32(n)
 	}
-	res, idx, err := p.acc.appendRecord(ctx, parts[pid], ts, rec.Key, rec.Value, rec.Headers, size, cb, info, deadline)
+	res, idx, err := p.acc.appendRecord(ctx, parts[pid], ts, rec.Key, rec.Value, rec.Headers, size, cb, info, &deadline)
 	if err != nil {
 		return nil, recordInfo{}, err
 	}
@@ -184,14 +187,14 @@ func (p *Producer) topic(name string) (*topicState, error) {
 
 // waitMeta waits until the topic's metadata is known, up to deadline, ctx
 // or Close.
-func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline time.Time) (*topicMeta, error) {
+func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockDeadline) (*topicMeta, error) {
 	if m := t.meta.Load(); m != nil {
 		return m, nil
 	}
 	if errp := t.fatal.Load(); errp != nil {
 		return nil, *errp
 	}
-	timer := time.NewTimer(time.Until(deadline))
+	timer := time.NewTimer(time.Until(deadline.get()))
 	defer timer.Stop()
 	select {
 	case <-t.ready:
@@ -279,6 +282,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		if p.txn != nil {
 			p.txn.close()
 		}
+		p.clock.close()
 		p.cfg.logger.Debug("kafka: producer closed")
 	})
 	return p.closeErr
@@ -295,7 +299,7 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]int32, er
 	if err != nil {
 		return nil, err
 	}
-	m, err := p.waitMeta(ctx, t, time.Now().Add(p.cfg.maxBlock))
+	m, err := p.waitMeta(ctx, t, &blockDeadline{max: p.cfg.maxBlock})
 	if err != nil {
 		return nil, err
 	}
