@@ -70,6 +70,7 @@ type config struct {
 	idempotenceSet      bool
 	dial                DialFunc
 	logger              *slog.Logger
+	obs                 obsConfig // metrics and hooks: metrics_options.go
 
 	// Derived by validate.
 	codec      compress.Codec
@@ -373,6 +374,9 @@ func (c *config) validate() error {
 	}
 	if c.reconnectBackoffMax < c.reconnectBackoff {
 		return configError("reconnect_backoff_max_ms", "must be >= reconnect_backoff_ms (%v), got %v", c.reconnectBackoff, c.reconnectBackoffMax)
+	}
+	if err := c.obs.validate(); err != nil {
+		return err
 	}
 	if c.dial == nil {
 		return configError("dialer", "must not be nil")

@@ -46,6 +46,7 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	}
 	var s *sender
 	p.acc = newAccumulator(&p.cfg, func() { s.wake() })
+	p.metrics.init(&p.cfg, p.acc)
 	s = newSender(&p.cfg, p.acc, &p.metrics)
 	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
@@ -151,6 +152,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		return nil, recordInfo{}, err
 	}
 	info.index = idx
+	p.metrics.recordBuffered(t.name, pid, size)
 	return res, info, nil
 }
 
@@ -304,8 +306,5 @@ func (p *Producer) Metrics() map[string]map[string]float64 {
 
 // MetricsSnapshot returns the producer's counters as a typed value.
 func (p *Producer) MetricsSnapshot() MetricsSnapshot {
-	s := p.metrics.snapshot()
-	s.BufferTotalBytes = p.cfg.bufferMemory
-	s.BufferAvailable = p.acc.pool.available()
-	return s
+	return p.metrics.snapshot(p.cfg.bufferMemory, p.acc.pool.available())
 }

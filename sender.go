@@ -157,7 +157,7 @@ func newSender(cfg *config, acc *accumulator, m *producerMetrics) *sender {
 		epoch:      -1,
 		metaWanted: true,
 	}
-	s.log = func(msg string, args ...any) { cfg.logger.Debug(msg, args...) }
+	s.log = func(msg string, args ...any) { cfg.logger.Debug("kafka: "+msg, args...) }
 	for i, addr := range cfg.bootstrapServers {
 		s.bootstrap = append(s.bootstrap, &brokerState{id: int32(-1 - i), addr: addr})
 	}
@@ -513,6 +513,7 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			b = nil
 		}
 		if b == nil {
+			s.log("broker joined the cluster", "broker", id, "addr", addr)
 			s.brokers[id] = &brokerState{id: id, addr: addr}
 		}
 	}
@@ -575,6 +576,7 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		parts = *old
 	}
 	if len(m.partitions) > len(parts) {
+		s.cfg.logger.Info("kafka: topic partitions", "topic", t.name, "partitions", len(m.partitions), "was", len(parts))
 		grown := make([]*partition, len(m.partitions))
 		copy(grown, parts)
 		for i := len(parts); i < len(grown); i++ {
@@ -587,6 +589,9 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		// A leader hint newer than this metadata wins (KIP-951).
 		if pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
 			continue
+		}
+		if p.leader != pm.leader {
+			s.log("partition leader changed", "topic", t.name, "partition", i, "from", p.leader, "to", pm.leader, "epoch", pm.epoch)
 		}
 		p.leader, p.epoch = pm.leader, pm.epoch
 	}
@@ -1052,7 +1057,7 @@ func (s *sender) onProduce(ev produceEvent) {
 	req := ev.req
 	req.broker.inFlight--
 	now := time.Now()
-	s.metrics.responseReceived(req, now)
+	s.metrics.responseReceived(req, ev.resp, now)
 	if ev.err != nil {
 		// The request's fate is unknown or it never arrived: retry every
 		// batch (idempotence makes a duplicate harmless).
