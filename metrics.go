@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"log/slog"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -626,5 +627,28 @@ func (s MetricsSnapshot) kafkaPython() map[string]map[string]float64 {
 	for id, g := range s.Nodes {
 		out[ProducerNodeMetricsGroup+".node-"+strconv.Itoa(int(id))] = g
 	}
+	return out
+}
+
+// MetricNames lists the metric names of each group, sorted: those of
+// producer-metrics, of each producer-topic-metrics.<topic> group and of
+// each producer-node-metrics.node-<id> group. Adapters that must declare
+// instruments up front use it.
+func MetricNames() (producer, topic, node []string) {
+	var m producerMetrics
+	m.enabled = true
+	m.win = windowConfig{samples: 1, window: time.Second}
+	m.topics = map[string]*topicSensors{"": {}}
+	m.nodes = map[int32]*nodeSensors{0: {}}
+	s := m.snapshot(0, 0)
+	return sortedKeys(s.Producer), sortedKeys(s.Topics[""]), sortedKeys(s.Nodes[0])
+}
+
+func sortedKeys(g map[string]float64) []string {
+	out := make([]string, 0, len(g))
+	for k := range g {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

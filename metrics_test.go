@@ -425,3 +425,14 @@ func TestMetricsOptions(t *testing.T) {
 	_, err = NewProducer(MetricsSampleWindow(0))
 	require.ErrorContains(t, err, "metrics_sample_window_ms")
 }
+
+func TestMetricNames(t *testing.T) {
+	producer, topic, node := MetricNames()
+	require.Len(t, producer, 50)
+	require.Contains(t, producer, "record-send-rate")
+	require.Contains(t, producer, "record-delivery-latency-p99.9")
+	require.Equal(t, []string{"byte-rate", "byte-total", "compression-rate", "record-error-rate", "record-error-total",
+		"record-retry-rate", "record-retry-total", "record-send-rate", "record-send-total"}, topic)
+	require.Len(t, node, 12)
+	require.Contains(t, node, "request-latency-avg")
+}
