@@ -58,8 +58,18 @@ type partition struct {
 	leader   int32 // -1 when unknown
 	epoch    int32 // leader epoch
 	nextSeq  int32
-	inFlight int  // batches of this partition in flight
-	retrying bool // a retried batch must go out alone, in order
+	inFlight int // batches of this partition in flight
+	// seqConfirmed is set once the broker acknowledged a batch of this
+	// partition under the current producer id and epoch. Until then a
+	// broker with no state for the producer accepts any first sequence,
+	// so a second batch in flight could be written before a failed first
+	// one (KAFKA-15591): the first batch goes alone.
+	seqConfirmed bool
+	// txnGen is the transaction this partition was last added to.
+	txnGen uint64
+	// lastErr is the last error a batch of this partition was retried
+	// for, so a batch that expires queued behind it says why.
+	lastErr error
 }
 
 // topicState is everything the Send path needs to know about a topic,
@@ -272,6 +282,11 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	p.queued.Add(int64(size))
 	if cb != nil {
 		info.index = idx
+		if b.cbs == nil {
+			if v, ok := cbsPool.Get().(*[]recordCallback); ok {
+				b.cbs = *v
+			}
+		}
 		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
 	}
 	if b.builder.Size() >= a.cfg.batchSize || (a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords) {
@@ -336,6 +351,10 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 }
 
 // release returns b's buffers and memory.
+// cbsPool recycles batches' callback slices: grown anew for every batch
+// they were most of the callback form's allocated bytes.
+var cbsPool sync.Pool
+
 func (a *accumulator) release(b *batch) {
 	if a.records != nil {
 		a.records.release(int64(b.numRecords()))
@@ -344,6 +363,12 @@ func (a *accumulator) release(b *batch) {
 		a.pool.putBuf(buf)
 	}
 	b.builder.Reset(nil)
+	if b.cbs != nil {
+		cbs := b.cbs[:cap(b.cbs)]
+		clear(cbs)
+		cbs = cbs[:0]
+		cbsPool.Put(&cbs)
+	}
 	b.sealed, b.compressed, b.cbs = nil, nil, nil
 	if b.memory > 0 {
 		a.pool.release(b.memory)

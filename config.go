@@ -70,7 +70,10 @@ type config struct {
 	idempotenceSet      bool
 	dial                DialFunc
 	logger              *slog.Logger
-	obs                 obsConfig // metrics and hooks: metrics_options.go
+	obs                 obsConfig      // metrics and hooks: metrics_options.go
+	security            securityConfig // TLS and SASL: security.go
+	transactionalID     string
+	transactionTimeout  time.Duration
 
 	// Derived by validate.
 	codec      compress.Codec
@@ -103,6 +106,7 @@ func defaultConfig() config {
 		reconnectBackoff:    50 * time.Millisecond,
 		reconnectBackoffMax: time.Second,
 		idempotence:         true,
+		transactionTimeout:  time.Minute,
 		dial:                (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -277,6 +281,21 @@ func EnableIdempotence(enable bool) Option {
 	return optionFunc(func(c *config) { c.idempotence, c.idempotenceSet = enable, true })
 }
 
+// TransactionalID makes the producer transactional (transactional_id,
+// transactional.id): records are sent inside transactions that commit or
+// abort together, and a new producer with the same id fences this one.
+// It needs idempotence, which it turns on. Call InitTransactions first.
+func TransactionalID(id string) Option {
+	return optionFunc(func(c *config) { c.transactionalID = id })
+}
+
+// TransactionTimeout is how long the coordinator lets a transaction stay
+// open before aborting it (transaction_timeout_ms, transaction.timeout.ms;
+// default 60 s).
+func TransactionTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.transactionTimeout = d })
+}
+
 // Dialer sets how broker connections are opened: for tests, proxies and
 // custom networks. Default: a net.Dialer with a 10 s timeout.
 func Dialer(dial DialFunc) Option { return optionFunc(func(c *config) { c.dial = dial }) }
@@ -381,6 +400,9 @@ func (c *config) validate() error {
 	if c.dial == nil {
 		return configError("dialer", "must not be nil")
 	}
+	if err := c.security.validate(); err != nil {
+		return err
+	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -395,6 +417,16 @@ func (c *config) validate() error {
 // default, it yields to explicit settings; set explicitly, a conflict is an
 // error.
 func (c *config) validateIdempotence() error {
+	if c.transactionalID != "" {
+		if c.idempotenceSet && !c.idempotence {
+			return configError("enable_idempotence", "must be true when transactional_id is set")
+		}
+		if c.transactionTimeout <= 0 || c.transactionTimeout > time.Duration(math.MaxInt32)*time.Millisecond {
+			return configError("transaction_timeout_ms", "must be > 0 and fit in 32 bits of milliseconds, got %v", c.transactionTimeout)
+		}
+		// Transactions need idempotence: conflicting settings are errors.
+		c.idempotence, c.idempotenceSet = true, true
+	}
 	if !c.idempotence {
 		return nil
 	}

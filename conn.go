@@ -44,6 +44,7 @@ type conn struct {
 	clientID *string
 	nc       net.Conn
 	versions map[int16][2]int16 // the broker's [min, max] per API key
+	sasl     *saslState         // nil without SASL; see conn_security.go
 
 	writeCh chan *request
 	pending chan *request
@@ -97,7 +98,8 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 	if d, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(d)
 	}
-	versions, err := c.negotiate(cfg)
+	// TLS, ApiVersions and SASL (conn_security.go).
+	versions, err := c.handshake(ctx, cfg)
 	_ = nc.SetDeadline(time.Time{})
 	if err != nil {
 		nc.Close()
@@ -298,6 +300,11 @@ func (c *conn) writeLoop() {
 		select {
 		case req = <-c.writeCh:
 		case <-c.quit:
+			return
+		}
+		if err := c.maybeReauthenticate(w, &corrID); err != nil {
+			c.fail(err)
+			req.done(nil, c.failure())
 			return
 		}
 		corrID++

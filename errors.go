@@ -67,16 +67,21 @@ type KafkaError = protocol.Error
 // Kafka error codes that producers meet most often, under the names the
 // protocol guide gives them; protocol has every code.
 var (
-	NotLeaderOrFollower        = protocol.NotLeaderOrFollower
-	UnknownTopicOrPartition    = protocol.UnknownTopicOrPartition
-	MessageTooLarge            = protocol.MessageTooLarge
-	RecordListTooLarge         = protocol.RecordListTooLarge
-	RequestTimedOut            = protocol.RequestTimedOut
-	NotEnoughReplicas          = protocol.NotEnoughReplicas
-	TopicAuthorizationFailed   = protocol.TopicAuthorizationFailed
-	ClusterAuthorizationFailed = protocol.ClusterAuthorizationFailed
-	InvalidRecord              = protocol.InvalidRecord
-	UnsupportedVersion         = protocol.UnsupportedVersion
+	NotLeaderOrFollower                = protocol.NotLeaderOrFollower
+	UnknownTopicOrPartition            = protocol.UnknownTopicOrPartition
+	MessageTooLarge                    = protocol.MessageTooLarge
+	RecordListTooLarge                 = protocol.RecordListTooLarge
+	RequestTimedOut                    = protocol.RequestTimedOut
+	NotEnoughReplicas                  = protocol.NotEnoughReplicas
+	TopicAuthorizationFailed           = protocol.TopicAuthorizationFailed
+	ClusterAuthorizationFailed         = protocol.ClusterAuthorizationFailed
+	InvalidRecord                      = protocol.InvalidRecord
+	UnsupportedVersion                 = protocol.UnsupportedVersion
+	ProducerFenced                     = protocol.ProducerFenced
+	OutOfOrderSequenceNumber           = protocol.OutOfOrderSequenceNumber
+	InvalidProducerEpoch               = protocol.InvalidProducerEpoch
+	UnknownProducerID                  = protocol.UnknownProducerID
+	TransactionalIDAuthorizationFailed = protocol.TransactionalIDAuthorizationFailed
 )
 
 // IsRetriable reports whether err is a Kafka error code that the producer

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,8 +34,9 @@ type batchResult struct {
 	topic     string
 	partition int32
 	done      chan struct{}
+	settled   atomic.Bool // the outcome below is set
 
-	// Set once before done is closed; read only after.
+	// Set once before settled; read only after.
 	baseOffset     int64
 	logAppendTime  int64 // -1 unless the topic uses LogAppendTime
 	logStartOffset int64
@@ -154,13 +156,18 @@ func (r *batchResult) complete(baseOffset, logAppendTime, logStartOffset int64, 
 	late := r.late
 	r.late = nil
 	r.mu.Unlock()
-	close(r.done)
+	r.settled.Store(true)
 	for i := range early {
 		early[i].run(r)
 	}
 	for i := range late {
 		late[i].run(r)
 	}
+	// done closes after the callbacks, as the Java client completes its
+	// future after them, so Flush returns only when every callback of the
+	// records it waited for has run. Get and IsDone look at settled, so a
+	// callback may still call Get on its own future.
+	close(r.done)
 }
 
 // Future is the pending result of one Send, kafka-python's
@@ -172,30 +179,23 @@ type Future struct {
 }
 
 // Done returns a channel that is closed when the record is acknowledged or
-// has failed.
+// has failed and the callbacks registered by then have run.
 func (f Future) Done() <-chan struct{} { return f.res.done }
 
 // IsDone reports whether the record's outcome is known.
-func (f Future) IsDone() bool {
-	select {
-	case <-f.res.done:
-		return true
-	default:
-		return false
-	}
-}
+func (f Future) IsDone() bool { return f.res.settled.Load() }
 
 // Get waits for the outcome and returns where the record landed, or why it
 // failed. An outcome already known is returned even if ctx is done; if ctx
 // ends first, Get returns ctx's error and the send goes on.
 func (f Future) Get(ctx context.Context) (RecordMetadata, error) {
-	select {
-	case <-f.res.done:
-	default:
+	if !f.res.settled.Load() {
 		select {
 		case <-f.res.done:
 		case <-ctx.Done():
-			return RecordMetadata{}, ctx.Err()
+			if !f.res.settled.Load() {
+				return RecordMetadata{}, ctx.Err()
+			}
 		}
 	}
 	if _, _, err := f.res.outcome(f.info.index); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -81,7 +82,11 @@ func (e *testEnv) topic(n int32) string {
 // producer starts a producer against the env and closes it at cleanup.
 func (e *testEnv) producer(opts ...Option) *Producer {
 	e.t.Helper()
-	p, err := NewProducer(append([]Option{BootstrapServers(e.addrs...)}, opts...)...)
+	base := []Option{BootstrapServers(e.addrs...)}
+	if os.Getenv("KAFKA_TEST_LOG") != "" {
+		base = append(base, Logger(slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	p, err := NewProducer(append(base, opts...)...)
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -124,12 +129,19 @@ func (e *testEnv) consume(topic string, n int) []*kgo.Record {
 // to make sure no extra (duplicate) record follows.
 func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
 	e.t.Helper()
-	cl, err := kgo.NewClient(
+	return e.consumeExactlyWith(topic, n)
+}
+
+// consumeExactlyWith is consumeExactly with more consumer options (such as
+// an isolation level).
+func (e *testEnv) consumeExactlyWith(topic string, n int, opts ...kgo.Opt) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(e.addrs...),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(100*time.Millisecond),
-	)
+		kgo.FetchMaxWait(100 * time.Millisecond),
+	}, opts...)...)
 	require.NoError(e.t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -152,7 +164,7 @@ func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
 		}
 		out = append(out, fs.Records()...)
 		if ctx.Err() != nil {
-			e.t.Fatalf("consumed %d of %d records of %s: %v", len(out), n, topic, ctx.Err())
+			e.t.Fatalf("consumed %d of %d records of %s: %v; got %s", len(out), n, topic, ctx.Err(), describeRecords(out))
 		}
 		if len(out) >= n && settle == nil {
 			settle = time.After(300 * time.Millisecond)
@@ -166,4 +178,27 @@ func (e *testEnv) consumeExactly(topic string, n int) []*kgo.Record {
 			}
 		}
 	}
+}
+
+// describeRecords summarises consumed records for a failure message: the
+// partition, offset and value of each, runs of consecutive offsets merged.
+func describeRecords(rs []*kgo.Record) string {
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		j := i
+		for j+1 < len(rs) && rs[j+1].Partition == rs[i].Partition && rs[j+1].Offset == rs[j].Offset+1 {
+			j++
+		}
+		fmt.Fprintf(&b, "[p%d offsets %d..%d values %q..%q] ", rs[i].Partition, rs[i].Offset, rs[j].Offset, rs[i].Value, rs[j].Value)
+		i = j + 1
+	}
+	return b.String()
+}
+
+// testWriter sends a producer's log to the test's log (KAFKA_TEST_LOG=1).
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }

@@ -28,6 +28,7 @@ type Producer struct {
 	// sendMu is held shared by every Send in progress, so Close can wait
 	// for them before it fails what is left.
 	sendMu sync.RWMutex
+	txn    *txnManager // nil without transactional_id
 }
 
 // NewProducer validates the options and starts a producer. It does not
@@ -50,6 +51,13 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	s = newSender(&p.cfg, p.acc, &p.metrics)
 	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
+	if p.cfg.transactionalID != "" {
+		p.txn = newTxnManager(p)
+		s.txn = p.txn
+		id := p.cfg.transactionalID
+		s.txnID = &id
+		s.txnAdding = make(map[*partition]bool)
+	}
 	go s.run()
 	return p, nil
 }
@@ -94,6 +102,11 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	}
 	if errp := p.fatal.Load(); errp != nil {
 		return nil, recordInfo{}, *errp
+	}
+	if p.txn != nil {
+		if err := p.txn.checkSend(); err != nil {
+			return nil, recordInfo{}, err
+		}
 	}
 	if rec.Key == nil && rec.Value == nil {
 		return nil, recordInfo{}, fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)
@@ -265,6 +278,9 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.sendMu.Lock()
 		s.failAllQueued(ErrProducerClosed)
 		p.sendMu.Unlock()
+		if p.txn != nil {
+			p.txn.close()
+		}
 		p.cfg.logger.Debug("kafka: producer closed")
 	})
 	return p.closeErr

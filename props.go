@@ -97,6 +97,10 @@ var properties = map[string]property{
 	"metrics_enabled":          boolProp(MetricsEnabled),
 	"metrics_num_samples":      intProp(MetricsNumSamples),
 	"metrics_sample_window_ms": msProp(MetricsSampleWindow),
+	"transactional_id": func(v string) (Option, error) {
+		return TransactionalID(strings.TrimSpace(v)), nil
+	},
+	"transaction_timeout_ms": msProp(TransactionTimeout),
 }
 
 // normalizeProperty makes "linger.ms", "linger_ms" and "LINGER-MS" the same key.

@@ -161,3 +161,30 @@ func TestAcksZeroDoesNotWaitForResponses(t *testing.T) {
 	}
 	env.consumeExactly(topic, 1000)
 }
+
+// A batch that comes back for a retry must not take new records: its bytes
+// were sealed when it was first drained, so records added later would be
+// acknowledged without ever being written.
+func TestRetriedBatchTakesNoNewRecords(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(RetryBackoff(400*time.Millisecond), RetryBackoffMax(400*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.LeaderNotAvailable})
+	futs := sendNumbered(t, p, topic, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, h.Wait(ctx, 1))
+	require.Eventually(t, func() bool { return p.MetricsSnapshot().RecordsRetried > 0 }, 5*time.Second, time.Millisecond)
+	// The first batch now waits out its 400 ms backoff at the head of the
+	// queue (it was requeued right after the retry was counted).
+	time.Sleep(20 * time.Millisecond)
+	for i := 1; i < 20; i++ {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	requireExactlyOnceInOrder(t, env, topic, futs)
+}

@@ -137,6 +137,12 @@ type sender struct {
 	// authorized to be idempotent); every batch then fails with it.
 	fatal error
 
+	// Transactions (transaction.go); txn is nil without transactional_id.
+	txn       *txnManager
+	txnID     *string
+	txnToAdd  []*partition
+	txnAdding map[*partition]bool
+
 	evbuf []any
 }
 
@@ -227,6 +233,14 @@ func (s *sender) handleEvents() {
 			s.onMetadata(ev)
 		case producerIDEvent:
 			s.onProducerID(ev)
+		case txnProducerIDEvent:
+			s.onTxnProducerID(ev)
+		case txnAbortEvent:
+			s.onTxnAbort(ev)
+		case txnAddedEvent:
+			s.onTxnAdded(ev)
+		case fatalEvent:
+			s.setFatal(ev.err)
 		}
 		s.evbuf[i] = nil
 	}
@@ -287,6 +301,7 @@ func (s *sender) onConn(ev connEvent) {
 		b.failures++
 		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures))
 		s.cfg.logger.Warn("kafka: cannot connect to broker", "broker", b.id, "addr", b.addr, "err", ev.err)
+		s.onAuthFailure(b, ev.err) // conn_security.go: TLS and SASL failures fail fast
 		if s.metaWaiting == b {
 			s.metaWaiting = nil
 		}
@@ -409,7 +424,8 @@ func (s *sender) maintain(now time.Time) time.Time {
 			next = now.Add(s.cfg.reconnectBackoff)
 		}
 	}
-	if s.cfg.idempotence && s.producerID < 0 && !s.pidInFlight && len(s.brokers) > 0 {
+	// A transactional producer gets its id from InitTransactions.
+	if s.cfg.idempotence && s.txn == nil && s.producerID < 0 && !s.pidInFlight && len(s.brokers) > 0 {
 		if now.Before(s.pidRetryAt) {
 			next = earliest(orFar(next), s.pidRetryAt)
 		} else if b, c := s.anyConn(now); c != nil {
@@ -590,8 +606,9 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		if pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
 			continue
 		}
-		if p.leader != pm.leader {
-			s.log("partition leader changed", "topic", t.name, "partition", i, "from", p.leader, "to", pm.leader, "epoch", pm.epoch)
+		if pm.leader >= 0 && pm.leader != p.leader && p.leader >= 0 {
+			s.log("leader moved", "topic", t.name, "partition", p.id, "leader", pm.leader, "epoch", pm.epoch)
+			s.skipBackoff(p)
 		}
 		p.leader, p.epoch = pm.leader, pm.epoch
 	}
@@ -720,11 +737,64 @@ func (s *sender) setFatal(err error) {
 // requestBump asks for a new epoch: the broker's view of this producer's
 // sequences no longer matches ours.
 func (s *sender) requestBump(reason error) {
+	if s.txn != nil {
+		// A transactional producer bumps its epoch through its
+		// coordinator, after the transaction is aborted.
+		s.txn.needBump.Store(true)
+		s.txn.fail(reason)
+		return
+	}
 	if !s.cfg.idempotence || s.bumpWanted || s.bumping || s.stopping() {
 		return
 	}
 	s.cfg.logger.Warn("kafka: bumping producer epoch", "producer_id", s.producerID, "epoch", s.epoch, "reason", reason)
 	s.bumpWanted = true
+}
+
+// anyAmbiguousQueued reports whether a queued batch may already be in the
+// log under the current epoch.
+func (s *sender) anyAmbiguousQueued() bool {
+	found := false
+	s.acc.forEachTopic(func(t *topicState) {
+		if ps := t.parts.Load(); ps != nil && !found {
+			for _, p := range *ps {
+				p.mu.Lock()
+				found = hasAmbiguousLocked(p)
+				p.mu.Unlock()
+				if found {
+					return
+				}
+			}
+		}
+	})
+	return found
+}
+
+func hasAmbiguousLocked(p *partition) bool {
+	for _, b := range p.batches {
+		if b.seqSet && b.ambiguous {
+			return true
+		}
+	}
+	return false
+}
+
+// notWritten records what an OUT_OF_ORDER_SEQUENCE_NUMBER answer proves:
+// the broker would have called b a duplicate had any attempt of it been
+// written (it remembers the last five batches, and we never have more
+// than five unacknowledged), so b is not in the log, and neither is any
+// later batch of its partition under the same epoch, as sequences are
+// written contiguously.
+func (s *sender) notWritten(b *batch) {
+	b.ambiguous = false
+	p := b.part
+	p.mu.Lock()
+	for _, q := range p.batches {
+		if q.seqSet && q.epoch == b.epoch && q.producerID == b.producerID && !seqBefore(q.baseSeq, b.baseSeq) {
+			q.ambiguous = false
+		}
+	}
+	p.mu.Unlock()
 }
 
 func (s *sender) produceInFlight() int {
@@ -759,6 +829,7 @@ func (s *sender) finishBump() {
 		}
 		for _, p := range *ps {
 			p.nextSeq = 0
+			p.seqConfirmed = false
 			var doomed []*batch
 			p.mu.Lock()
 			kept := p.batches[:0]
@@ -794,14 +865,17 @@ func (s *sender) sendReady(now time.Time) time.Time {
 		s.failAllQueued(s.fatal)
 		return time.Time{}
 	}
+	// Before a bump, batches whose earlier attempt may be in the log are
+	// resent under the old epoch, where the broker can still tell a
+	// duplicate by its sequence; answers to requests in flight count
+	// under the old epoch too. Only then does the epoch change.
+	resolving := false
 	if s.bumpWanted && !s.bumping {
-		if s.produceInFlight() > 0 {
-			// Answers to requests in flight still count under the old
-			// epoch; the bump waits for them.
-			s.expireQueued(now)
-			return time.Time{}
+		if s.produceInFlight() == 0 && !s.anyAmbiguousQueued() {
+			s.startBump()
+		} else {
+			resolving = true
 		}
-		s.startBump()
 	}
 	if s.cfg.idempotence && s.producerID < 0 {
 		s.expireQueued(now)
@@ -837,7 +911,15 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			}
 			// A retried batch goes out alone, once nothing of its partition
 			// is in flight, so sequence numbers reach the broker in order.
-			if ready && b.seqSet && p.inFlight > 0 {
+			if ready && p.inFlight > 0 && (b.seqSet || s.cfg.idempotence && !p.seqConfirmed) {
+				ready = false
+			}
+			// While a bump waits, only partitions with a batch of unknown
+			// fate send, and only what already has its sequence.
+			if ready && resolving && !(b.seqSet && hasAmbiguousLocked(p)) {
+				ready = false
+			}
+			if ready && s.txn != nil && s.txnHold(p) {
 				ready = false
 			}
 			p.mu.Unlock()
@@ -848,6 +930,9 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			}
 		}
 	})
+	if s.txn != nil {
+		s.startTxnAdds()
+	}
 	for id, parts := range byBroker {
 		b := s.brokers[id]
 		if b == nil {
@@ -923,6 +1008,10 @@ func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Tim
 		if len(p.batches) == 0 {
 			p.batches = nil
 		}
+		// A drained batch takes no more records, even if it comes back
+		// for a retry: its bytes are sealed once and its sequence range
+		// is fixed.
+		bt.full = true
 		p.mu.Unlock()
 		p.queued.Add(-int64(bsize))
 		size += bsize
@@ -966,7 +1055,7 @@ func (s *sender) seal(b *batch) error {
 	if b.sealed != nil {
 		return nil
 	}
-	params := protocol.BatchParams{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, PartitionLeaderEpoch: -1}
+	params := protocol.BatchParams{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, PartitionLeaderEpoch: -1, Transactional: s.txn != nil}
 	if b.seqSet {
 		params.ProducerID, params.ProducerEpoch, params.BaseSequence = b.producerID, b.epoch, b.baseSeq
 	}
@@ -1010,7 +1099,7 @@ func (s *sender) write(req *produceRequest) {
 					return dst, err
 				}
 			}
-			return appendProduceRequest(dst, version, acks, timeout, req.batches), nil
+			return appendProduceRequest(dst, version, acks, timeout, s.txnID, req.batches), nil
 		},
 		done: func(body []byte, err error) {
 			if err != nil || body == nil {
@@ -1030,8 +1119,8 @@ func (s *sender) write(req *produceRequest) {
 
 // appendProduceRequest encodes a ProduceRequest body from drained batches,
 // grouping partitions by topic as the schema requires.
-func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, batches []*batch) []byte {
-	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs}
+func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, txnID *string, batches []*batch) []byte {
+	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs, TransactionalId: txnID}
 	for _, b := range batches {
 		t := b.part.topic
 		var td *protocol.TopicProduceData
@@ -1109,6 +1198,10 @@ func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int
 func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse, now time.Time) {
 	p := b.part
 	err := protocol.ErrorForCode(pr.ErrorCode)
+	if err != nil {
+		s.log("batch refused", "topic", p.topic.name, "partition", p.id, "broker", p.leader, "records", b.numRecords(),
+			"base_sequence", b.baseSeq, "epoch", b.epoch, "attempt", b.attempts+1, "err", err)
+	}
 	switch {
 	case err == nil:
 		s.succeed(b, pr.BaseOffset, pr.LogAppendTimeMs, pr.LogStartOffset)
@@ -1127,22 +1220,51 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition):
 		// Re-route at once with the leader the broker named (KIP-951),
 		// and refresh metadata in any case.
-		s.applyLeaderHint(p, pr, resp)
+		moved := s.applyLeaderHint(p, pr, resp)
 		s.metaWanted = true
 		s.metaRetryAt = time.Time{}
 		s.retryOrFail(b, err, now)
+		if moved {
+			// The new leader is known: there is nothing to wait for
+			// (KIP-951 skips the backoff in this case).
+			s.skipBackoff(p)
+		}
 	case errors.Is(err, protocol.OutOfOrderSequenceNumber) && s.hasEarlierRetry(p, b):
 		// An earlier batch of this partition failed, so the broker saw a
 		// gap: this batch goes again after it, in order.
+		s.notWritten(b)
 		s.retryOrFail(b, err, now)
+	case s.txn != nil && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.ProducerFenced)):
+		// A newer producer with our transactional id took over.
+		s.finishInFlight(b)
+		ferr := s.txn.fatal(txnFatalError(err))
+		s.setFatal(ferr)
+		s.failNoBump(b, ferr)
+	case s.txn != nil && (errors.Is(err, protocol.OutOfOrderSequenceNumber) || errors.Is(err, protocol.UnknownProducerID)):
+		// The transaction cannot commit with a gap; it is aborted and
+		// the epoch bumped through the coordinator (KIP-360).
+		s.finishInFlight(b)
+		s.txn.needBump.Store(true)
+		s.failNoBump(b, err)
 	case s.cfg.idempotence && (errors.Is(err, protocol.OutOfOrderSequenceNumber) ||
 		errors.Is(err, protocol.UnknownProducerID) || errors.Is(err, protocol.InvalidProducerEpoch)):
 		// The broker lost or disagrees with our sequence state (KIP-360):
 		// it did not write this batch, so bump the epoch and send it
 		// again with fresh sequences.
+		if errors.Is(err, protocol.OutOfOrderSequenceNumber) {
+			s.notWritten(b)
+		}
 		s.requestBump(err)
 		s.retryOrFail(b, err, now)
 	case errors.Is(err, protocol.MessageTooLarge) || errors.Is(err, protocol.RecordListTooLarge):
+		if b.ambiguous {
+			// An earlier attempt may be in the log whole; halves with
+			// its sequences could not be recognised as duplicates, so
+			// it goes again whole (a broker that appended it once
+			// does not find it too large).
+			s.retryOrFail(b, err, now)
+			return
+		}
 		s.finishInFlight(b)
 		if b.numRecords() > 1 {
 			s.split(b, err, now)
@@ -1201,6 +1323,7 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 			baseSeq:    int32((int64(b.baseSeq) + int64(h*mid)) & 0x7fffffff),
 			ambiguous:  b.ambiguous,
 			sent:       b.sent,
+			full:       true,
 		}
 		nb.builder.Reset(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
 		for i := range part {
@@ -1249,10 +1372,10 @@ func seqBefore(a, b int32) bool {
 // applyLeaderHint moves p to the leader the Produce response named, if
 // its epoch is newer than what we have (KIP-951), learning the leader's
 // address from NodeEndpoints when it is new to us.
-func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse) {
+func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResponse, resp *protocol.ProduceResponse) bool {
 	hint := pr.CurrentLeader
 	if hint.LeaderId < 0 || hint.LeaderEpoch < 0 || hint.LeaderEpoch <= p.epoch {
-		return
+		return false
 	}
 	if _, ok := s.brokers[hint.LeaderId]; !ok {
 		for _, n := range resp.NodeEndpoints {
@@ -1261,11 +1384,22 @@ func (s *sender) applyLeaderHint(p *partition, pr *protocol.PartitionProduceResp
 			}
 		}
 		if _, ok := s.brokers[hint.LeaderId]; !ok {
-			return
+			return false
 		}
 	}
 	s.log("leader moved", "topic", p.topic.name, "partition", p.id, "leader", hint.LeaderId, "epoch", hint.LeaderEpoch)
 	p.leader, p.epoch = hint.LeaderId, hint.LeaderEpoch
+	return true
+}
+
+// skipBackoff lets the batches of p that wait out a retry backoff go at
+// once: they waited for a leader, and now one is known.
+func (s *sender) skipBackoff(p *partition) {
+	p.mu.Lock()
+	for _, b := range p.batches {
+		b.retryAt = time.Time{}
+	}
+	p.mu.Unlock()
 }
 
 func (s *sender) finishInFlight(b *batch) {
@@ -1277,6 +1411,10 @@ func (s *sender) finishInFlight(b *batch) {
 
 func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int64) {
 	s.finishInFlight(b)
+	b.part.lastErr = nil
+	if b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch {
+		b.part.seqConfirmed = true
+	}
 	s.metrics.batchDone(b, nil)
 	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)
 }
@@ -1292,6 +1430,9 @@ func (s *sender) fail(b *batch, err error) {
 }
 
 func (s *sender) failNoBump(b *batch, err error) {
+	if s.txn != nil {
+		s.txn.fail(err)
+	}
 	s.finishInFlight(b)
 	s.metrics.batchDone(b, err)
 	s.acc.finish(b, -1, -1, -1, err)
@@ -1308,6 +1449,7 @@ func (s *sender) retryOrFail(b *batch, err error, now time.Time) {
 	}
 	b.attempts++
 	b.lastErr = err
+	b.part.lastErr = err
 	if b.attempts > s.cfg.retries {
 		s.fail(b, fmt.Errorf("after %d retries: %w", s.cfg.retries, err))
 		return
@@ -1340,8 +1482,14 @@ func (s *sender) requeue(b *batch) {
 func (s *sender) timeoutError(b *batch, now time.Time) error {
 	err := fmt.Errorf("%w: %d records for %s-%d waited %v, longer than delivery_timeout_ms (%v)",
 		ErrDeliveryTimeout, b.numRecords(), b.part.topic.name, b.part.id, now.Sub(b.created).Round(time.Millisecond), s.cfg.deliveryTimeout)
-	if b.lastErr != nil {
-		err = fmt.Errorf("%w; last error: %w", err, b.lastErr)
+	last := b.lastErr
+	if last == nil {
+		// Never sent: it waited behind batches of its partition that
+		// kept failing, and their error is the reason it waited.
+		last = b.part.lastErr
+	}
+	if last != nil {
+		err = fmt.Errorf("%w; last error: %w", err, last)
 	}
 	return err
 }

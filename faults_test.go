@@ -1,0 +1,289 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Each of these codes means the broker's view of our sequences differs
+// from ours: the producer must bump its epoch (KIP-360) with one
+// InitProducerId and resend without losing, duplicating or reordering.
+func TestEpochBumpOnSequenceErrors(t *testing.T) {
+	for _, code := range []*kerr.Error{kerr.OutOfOrderSequenceNumber, kerr.UnknownProducerID, kerr.InvalidProducerEpoch} {
+		t.Run(code.Message, func(t *testing.T) {
+			env := newTestEnv(t)
+			fake := env.needFake()
+			topic := env.topic(1)
+			inits := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.InitProducerID}, Observe: true, Count: -1})
+			p := env.producer(Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
+			first := sendNumbered(t, p, topic, 50)
+			for _, f := range first {
+				_, err := f.Get(context.Background())
+				require.NoError(t, err)
+			}
+			require.Equal(t, 1, inits.Hits())
+			fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: code})
+			futs := append(first, sendMoreNumbered(t, p, topic, 50, 500)...)
+			requireExactlyOnceInOrder(t, env, topic, futs)
+			require.Equal(t, 2, inits.Hits(), "one InitProducerId to bump the epoch")
+		})
+	}
+}
+
+// sendMoreNumbered sends records from..to-1 like sendNumbered.
+func sendMoreNumbered(t *testing.T, p *Producer, topic string, from, to int) []Future {
+	t.Helper()
+	var futs []Future
+	for i := from; i < to; i++ {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	return futs
+}
+
+// franz-go#1484: a batch whose append was ambiguous (the broker wrote it
+// but answered REQUEST_TIMED_OUT) fails at its delivery timeout. The next
+// batch, of the same size, must not reuse its sequence numbers, or the
+// broker takes it for a duplicate and it is acknowledged without being
+// written.
+func TestFailedAmbiguousBatchDoesNotSwallowTheNext(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(DeliveryTimeout(time.Second), RequestTimeout(500*time.Millisecond),
+		RetryBackoff(20*time.Millisecond), RetryBackoffMax(50*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.RequestTimedOut, Count: -1})
+	a := sendNumbered(t, p, topic, 10)
+	for _, f := range a {
+		_, err := f.Get(context.Background())
+		require.Error(t, err)
+		require.True(t, errors.Is(err, ErrDeliveryTimeout) || errors.Is(err, ErrDeliveryUncertain), "got %v", err)
+	}
+	h.Remove()
+	b := sendMoreNumbered(t, p, topic, 10, 20)
+	for _, f := range b {
+		md, err := f.Get(context.Background())
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, md.Offset, int64(10), "written after the first batch")
+	}
+	// The first batch is in the log once (it was appended every time and
+	// deduplicated), the second after it.
+	got := env.consumeExactly(topic, 20)
+	for i, r := range got {
+		require.Equal(t, fmt.Sprint(i), string(r.Value))
+	}
+}
+
+// KIP-126: a batch the broker refuses as too large is split in halves that
+// keep order and sequence numbers, as often as needed.
+func TestMessageTooLargeSplitsBatch(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(Linger(50*time.Millisecond), BatchSize(1<<20), RetryBackoff(10*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.MessageTooLarge, Count: 3})
+	futs := sendNumbered(t, p, topic, 400)
+	requireExactlyOnceInOrder(t, env, topic, futs)
+	require.Equal(t, 3, h.Hits())
+	require.GreaterOrEqual(t, p.MetricsSnapshot().BatchesSplit, int64(3))
+}
+
+// A single record that the broker refuses as too large cannot be split:
+// it fails with its size, and later records still go.
+func TestSingleRecordTooLargeFails(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer()
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.MessageTooLarge})
+	f, err := p.Send(context.Background(), Record{Topic: topic, Value: make([]byte, 5000)})
+	require.NoError(t, err)
+	_, err = f.Get(context.Background())
+	require.ErrorIs(t, err, ErrRecordTooLarge)
+	require.ErrorIs(t, err, MessageTooLarge)
+	require.Contains(t, err.Error(), "bytes")
+	futs := sendNumbered(t, p, topic, 5)
+	requireExactlyOnceInOrder(t, env, topic, futs)
+}
+
+// A broker that holds a produce request past request_timeout_ms: the
+// request is abandoned, its batches retried on a new connection, and the
+// late append is recognised as a duplicate.
+func TestRequestTimeoutRetries(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(RequestTimeout(300*time.Millisecond), Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	slept := false
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if !slept {
+			slept = true
+			fake.SleepControl(func() { time.Sleep(600 * time.Millisecond) })
+		}
+		return nil, nil, false
+	})
+	start := time.Now()
+	futs := sendNumbered(t, p, topic, 200)
+	requireExactlyOnceInOrder(t, env, topic, futs)
+	require.True(t, slept)
+	require.Less(t, time.Since(start), 20*time.Second, "no future waits for the delivery timeout")
+}
+
+// Leaders move under the producer (ShufflePartitionLeaders, a broker
+// added and another removed) while it sends to many partitions: every
+// record arrives once, in order per key.
+func TestLeaderShufflesAndNodeChanges(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(6)
+	p := env.producer(Linger(2*time.Millisecond), RetryBackoff(10*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	var futs []Future
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			f, err := p.Send(context.Background(), Record{Topic: topic, Key: fmt.Appendf(nil, "k%d", i%12), Value: fmt.Appendf(nil, "%d", i)})
+			require.NoError(t, err)
+			futs = append(futs, f)
+		}
+	}
+	send(0, 1000)
+	fake.ShufflePartitionLeaders()
+	send(1000, 2000)
+	id, _, err := fake.AddNode(-1, 0)
+	require.NoError(t, err)
+	fake.ShufflePartitionLeaders()
+	send(2000, 3000)
+	require.NoError(t, fake.RemoveNode(fake.LeaderFor(topic, 0)))
+	send(3000, 4000)
+	fake.ShufflePartitionLeaders()
+	send(4000, 5000)
+	_ = id
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offsets := make(map[int32]map[int64]int)
+	for i, f := range futs {
+		md, err := f.Get(ctx)
+		require.NoError(t, err, "record %d", i)
+		if offsets[md.Partition] == nil {
+			offsets[md.Partition] = make(map[int64]int)
+		}
+		offsets[md.Partition][md.Offset] = i
+	}
+	got := env.consumeExactly(topic, len(futs))
+	lastPerKey := make(map[string]int)
+	for _, r := range got {
+		var i int
+		_, err := fmt.Sscan(string(r.Value), &i)
+		require.NoError(t, err)
+		require.Equal(t, i, offsets[r.Partition][r.Offset], "record at %d-%d is the one its future named", r.Partition, r.Offset)
+		k := string(r.Key)
+		if last, ok := lastPerKey[k]; ok {
+			require.Less(t, last, i, "order of key %s", k)
+		}
+		lastPerKey[k] = i
+	}
+}
+
+// Failover: after MoveTopicPartition the producer finds the new leader
+// from the NOT_LEADER_OR_FOLLOWER answer (KIP-951) or a prompt metadata
+// refresh. The figure is logged; the bound only catches a throttled
+// refresh of seconds.
+func TestFailoverTime(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer()
+	ctx := context.Background()
+	sendOne := func() time.Duration {
+		start := time.Now()
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		_, err = f.Get(ctx)
+		require.NoError(t, err)
+		return time.Since(start)
+	}
+	sendOne()
+	var worst time.Duration
+	var total time.Duration
+	const moves = 5
+	for i := 0; i < moves; i++ {
+		leader := fake.LeaderFor(topic, 0)
+		require.NoError(t, fake.MoveTopicPartition(topic, 0, (leader+1)%3))
+		d := sendOne()
+		total += d
+		worst = max(worst, d)
+	}
+	t.Logf("failover after MoveTopicPartition: mean %v, worst %v over %d moves", total/moves, worst, moves)
+	require.Less(t, worst, 3*time.Second)
+}
+
+// Fatal errors stop the producer at once: the affected futures fail with
+// the broker's typed error and later sends fail fast.
+func TestFatalErrors(t *testing.T) {
+	t.Run("ProducerFenced", func(t *testing.T) {
+		env := newTestEnv(t)
+		fake := env.needFake()
+		topic := env.topic(1)
+		p := env.producer()
+		_, err := p.PartitionsFor(context.Background(), topic)
+		require.NoError(t, err)
+		fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.ProducerFenced, Count: -1})
+		start := time.Now()
+		for _, f := range sendNumbered(t, p, topic, 5) {
+			_, err := f.Get(context.Background())
+			require.ErrorIs(t, err, ProducerFenced)
+		}
+		_, err = p.Send(context.Background(), Record{Topic: topic, Value: []byte("late")})
+		require.ErrorIs(t, err, ProducerFenced)
+		require.Less(t, time.Since(start), 5*time.Second)
+	})
+	t.Run("ClusterAuthorizationFailed", func(t *testing.T) {
+		env := newTestEnv(t)
+		fake := env.needFake()
+		topic := env.topic(1)
+		fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.InitProducerID}, Err: kerr.ClusterAuthorizationFailed, Count: -1})
+		p := env.producer()
+		start := time.Now()
+		f, err := p.Send(context.Background(), Record{Topic: topic, Value: []byte("x")})
+		if err == nil {
+			_, err = f.Get(context.Background())
+		}
+		require.ErrorIs(t, err, ClusterAuthorizationFailed)
+		var ke *KafkaError
+		require.ErrorAs(t, err, &ke)
+		require.Less(t, time.Since(start), 5*time.Second)
+	})
+}
+
+// errorsJoined is a helper for messages: the distinct errors of futures.
+func errorsJoined(errs []error) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range errs {
+		if e != nil && !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e.Error())
+		}
+	}
+	return strings.Join(out, "; ")
+}

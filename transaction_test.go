@@ -1,0 +1,229 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// txnRecords sends n records "prefix-i" inside the open transaction.
+func txnRecords(t *testing.T, p *Producer, topic, prefix string, n int) []Future {
+	t.Helper()
+	var futs []Future
+	for i := 0; i < n; i++ {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%s-%d", prefix, i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	return futs
+}
+
+func txnID(t *testing.T) string { return fmt.Sprintf("txn-%s-%d", t.Name(), time.Now().UnixNano()) }
+
+func TestTransactionsCommitAndAbort(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(3)
+	p := env.producer(TransactionalID(txnID(t)), Linger(5*time.Millisecond))
+	ctx := context.Background()
+	require.NoError(t, p.InitTransactions(ctx))
+
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "c1", 20)
+	require.NoError(t, p.CommitTransaction(ctx))
+
+	require.NoError(t, p.BeginTransaction())
+	aborted := txnRecords(t, p, topic, "ab", 20)
+	require.NoError(t, p.Flush(ctx)) // written, then aborted
+	require.NoError(t, p.AbortTransaction(ctx))
+	for _, f := range aborted {
+		_, err := f.Get(ctx)
+		require.NoError(t, err, "sent before the abort, so written (and hidden by the abort marker)")
+	}
+
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "c2", 20)
+	require.NoError(t, p.CommitTransaction(ctx))
+
+	committed := env.consumeExactlyWith(topic, 40, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	var c1, c2 int
+	for _, r := range committed {
+		switch v := string(r.Value); {
+		case v == fmt.Sprintf("c1-%d", c1):
+			c1++
+		case v == fmt.Sprintf("c2-%d", c2):
+			c2++
+		default:
+			t.Fatalf("read_committed consumer saw %q", v)
+		}
+	}
+	require.Equal(t, 20, c1)
+	require.Equal(t, 20, c2)
+	// The aborted records are in the log, visible only to
+	// read_uncommitted readers.
+	all := env.consumeExactlyWith(topic, 60, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	require.Len(t, all, 60)
+}
+
+func TestTransactionAbortDropsBufferedRecords(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producer(TransactionalID(txnID(t)), Linger(10*time.Second))
+	ctx := context.Background()
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	futs := txnRecords(t, p, topic, "x", 5)
+	require.NoError(t, p.AbortTransaction(ctx))
+	for _, f := range futs {
+		_, err := f.Get(ctx)
+		require.ErrorIs(t, err, ErrTransactionAborted)
+	}
+	// The producer goes on with the next transaction.
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "y", 5)
+	require.NoError(t, p.CommitTransaction(ctx))
+	got := env.consumeExactlyWith(topic, 5, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	for i, r := range got {
+		require.Equal(t, fmt.Sprintf("y-%d", i), string(r.Value))
+	}
+}
+
+func TestTransactionFencing(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	id := txnID(t)
+	ctx := context.Background()
+	a := env.producer(TransactionalID(id), Linger(time.Millisecond))
+	require.NoError(t, a.InitTransactions(ctx))
+	require.NoError(t, a.BeginTransaction())
+	for _, f := range txnRecords(t, a, topic, "a", 5) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+
+	// A second producer with the same id fences the first and aborts
+	// its open transaction.
+	b := env.producer(TransactionalID(id), Linger(time.Millisecond))
+	require.NoError(t, b.InitTransactions(ctx))
+
+	txnRecords(t, a, topic, "a-late", 1)
+	err := a.CommitTransaction(ctx)
+	require.ErrorIs(t, err, ProducerFenced)
+	_, err = a.Send(ctx, Record{Topic: topic, Value: []byte("after")})
+	require.ErrorIs(t, err, ProducerFenced)
+
+	require.NoError(t, b.BeginTransaction())
+	txnRecords(t, b, topic, "b", 5)
+	require.NoError(t, b.CommitTransaction(ctx))
+	got := env.consumeExactlyWith(topic, 5, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	for i, r := range got {
+		require.Equal(t, fmt.Sprintf("b-%d", i), string(r.Value))
+	}
+}
+
+func TestSendOffsetsToTransaction(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.topic(2)
+	out := env.topic(1)
+	group := fmt.Sprintf("group-%d", time.Now().UnixNano())
+	p := env.producer(TransactionalID(txnID(t)))
+	ctx := context.Background()
+	require.NoError(t, p.InitTransactions(ctx))
+
+	// Aborted: the offsets are not committed.
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, out, "ab", 1)
+	require.NoError(t, p.SendOffsetsToTransaction(ctx, map[TopicPartition]OffsetAndMetadata{
+		{in, 0}: {Offset: 5, LeaderEpoch: -1},
+	}, group))
+	require.NoError(t, p.AbortTransaction(ctx))
+	require.Empty(t, committedOffsets(t, env, group, in))
+
+	// Committed: they are, with the transaction's records.
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, out, "ok", 1)
+	require.NoError(t, p.SendOffsetsToTransaction(ctx, map[TopicPartition]OffsetAndMetadata{
+		{in, 0}: {Offset: 7, Metadata: "m", LeaderEpoch: -1},
+		{in, 1}: {Offset: 9, LeaderEpoch: -1},
+	}, group))
+	require.NoError(t, p.CommitTransaction(ctx))
+	require.Equal(t, map[int32]int64{0: 7, 1: 9}, committedOffsets(t, env, group, in))
+}
+
+// committedOffsets fetches a group's committed offsets for topic with kgo.
+func committedOffsets(t *testing.T, env *testEnv, group, topic string) map[int32]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.addrs...))
+	require.NoError(t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = group
+	rt := kmsg.NewOffsetFetchRequestTopic()
+	rt.Topic = topic
+	rt.Partitions = []int32{0, 1}
+	req.Topics = append(req.Topics, rt)
+	req.RequireStable = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		resp, err := req.RequestWith(ctx, cl)
+		require.NoError(t, err)
+		out := map[int32]int64{}
+		unstable := false
+		for _, tr := range resp.Topics {
+			for _, pr := range tr.Partitions {
+				if pr.ErrorCode == 88 { // UNSTABLE_OFFSET_COMMIT: the transaction is completing
+					unstable = true
+				}
+				if pr.Offset >= 0 {
+					out[pr.Partition] = pr.Offset
+				}
+			}
+		}
+		if !unstable {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTransactionStateErrors(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	ctx := context.Background()
+
+	plain := env.producer()
+	require.ErrorIs(t, plain.InitTransactions(ctx), ErrTransactionState)
+	require.ErrorIs(t, plain.BeginTransaction(), ErrTransactionState)
+
+	p := env.producer(TransactionalID(txnID(t)))
+	_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.ErrorIs(t, err, ErrTransactionState, "Send before InitTransactions")
+	require.ErrorIs(t, p.BeginTransaction(), ErrTransactionState, "Begin before InitTransactions")
+	require.NoError(t, p.InitTransactions(ctx))
+	_, err = p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.ErrorIs(t, err, ErrTransactionState, "Send outside a transaction")
+	require.ErrorIs(t, p.CommitTransaction(ctx), ErrTransactionState)
+	require.ErrorIs(t, p.AbortTransaction(ctx), ErrTransactionState)
+	require.NoError(t, p.BeginTransaction())
+	require.ErrorIs(t, p.BeginTransaction(), ErrTransactionState)
+	require.NoError(t, p.CommitTransaction(ctx), "an empty transaction commits")
+
+	_, err = NewProducer(TransactionalID("x"), EnableIdempotence(false))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorContains(t, err, "enable_idempotence")
+	_, err = NewProducer(TransactionalID("x"), Acks(1))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorContains(t, err, "acks")
+	opts, err := OptionsFromMap(map[string]string{"transactional.id": "x", "transaction.timeout.ms": "1000"})
+	require.NoError(t, err)
+	tp, err := NewProducer(opts...)
+	require.NoError(t, err)
+	require.Equal(t, "x", tp.cfg.transactionalID)
+	require.Equal(t, time.Second, tp.cfg.transactionTimeout)
+	require.NoError(t, tp.Close(ctx))
+}
