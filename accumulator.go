@@ -21,6 +21,7 @@ type batch struct {
 	created time.Time        // for linger and the delivery timeout
 	memory  int64            // bytes taken from buffer_memory
 	full    bool             // no more records fit
+	stats   batchStats       // for metrics: metrics.go
 
 	// Owned by the sender once the batch is drained.
 	sealed      []byte // the wire batch; nil until sealed
@@ -209,6 +210,7 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 			b := p.batches[n-1]
 			if !b.full && a.fits(b, size) {
 				res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
+				b.stats.appended(size, deadline.sendMs)
 				p.mu.Unlock()
 				if reserved > 0 {
 					a.pool.release(reserved)
@@ -226,6 +228,7 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 			b := a.newBatchLocked(p, need, size)
 			reserved -= need
 			res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
+			b.stats.appended(size, deadline.sendMs)
 			p.mu.Unlock()
 			if reserved > 0 {
 				a.pool.release(reserved)

@@ -23,6 +23,10 @@ type bufferPool struct {
 	// free holds batch buffers of the standard size for reuse.
 	free    [][]byte
 	bufSize int
+
+	// waited, if set, is told how long an acquire that had to wait
+	// waited and how it ended (metrics; never called on the fast path).
+	waited func(time.Duration, error)
 }
 
 type poolWaiter struct {
@@ -36,7 +40,7 @@ func newBufferPool(name, unit string, total int64, bufSize int) *bufferPool {
 }
 
 // acquire takes n bytes of room, waiting until deadline or ctx's end.
-func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadline) error {
+func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadline) (err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -50,6 +54,9 @@ func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadli
 	w := &poolWaiter{need: n, ready: make(chan struct{})}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
+	if p.waited != nil {
+		defer func(start time.Time) { p.waited(time.Since(start), err) }(time.Now())
+	}
 
 	wait := time.Until(deadline.get())
 	if wait < 0 {

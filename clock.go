@@ -92,6 +92,9 @@ func (c *coarseClock) close() {
 type blockDeadline struct {
 	t   time.Time
 	max time.Duration
+	// sendMs is when Send began, from the producer's clock (for the
+	// delivery latency metric).
+	sendMs int64
 }
 
 func (d *blockDeadline) get() time.Time {

@@ -70,6 +70,7 @@ type config struct {
 	idempotenceSet      bool
 	dial                DialFunc
 	logger              *slog.Logger
+	obs                 obsConfig      // metrics and hooks: metrics_options.go
 	security            securityConfig // TLS and SASL: security.go
 	transactionalID     string
 	transactionTimeout  time.Duration
@@ -392,6 +393,9 @@ func (c *config) validate() error {
 	}
 	if c.reconnectBackoffMax < c.reconnectBackoff {
 		return configError("reconnect_backoff_max_ms", "must be >= reconnect_backoff_ms (%v), got %v", c.reconnectBackoff, c.reconnectBackoffMax)
+	}
+	if err := c.obs.validate(); err != nil {
+		return err
 	}
 	if c.dial == nil {
 		return configError("dialer", "must not be nil")

@@ -60,6 +60,7 @@ type conn struct {
 	err      error
 	wg       sync.WaitGroup
 	lastUsed atomicTime
+	metrics  *producerMetrics // nil without a producer
 }
 
 type atomicTime struct {
@@ -91,6 +92,7 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 		quit:     make(chan struct{}),
 
 		writerDone: make(chan struct{}),
+		metrics:    cfg.obs.metrics,
 	}
 	c.lastUsed.set(time.Now())
 	if d, ok := ctx.Deadline(); ok {
@@ -104,6 +106,7 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 		return nil, err
 	}
 	c.versions = versions
+	c.metrics.connOpened(c)
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.readLoop()
@@ -266,6 +269,7 @@ func (c *conn) fail(err error) {
 		c.errMu.Unlock()
 		close(c.quit)
 		c.nc.Close()
+		c.metrics.connClosed(c, err)
 	})
 }
 
@@ -341,6 +345,7 @@ func (c *conn) writeLoop() {
 			c.fail(werr)
 			return
 		}
+		c.metrics.requestWritten(c, req, len(frame))
 		if req.noResponse {
 			req.done(nil, nil)
 		}
@@ -404,6 +409,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.lastUsed.set(time.Now())
+		c.metrics.responseRead(c, req, len(frame)+4)
 		req.done(r.Rest(), nil)
 		if cap(buf) > 4<<20 {
 			buf = nil

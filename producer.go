@@ -48,6 +48,7 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	}
 	var s *sender
 	p.acc = newAccumulator(&p.cfg, func() { s.wake() })
+	p.metrics.init(&p.cfg, p.acc)
 	s = newSender(&p.cfg, p.acc, &p.metrics)
 	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
@@ -142,10 +143,9 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 			return nil, recordInfo{}, fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
 		}
 	}
-	var ts int64
-	if rec.Timestamp.IsZero() {
-		ts = p.clock.nowMs()
-	} else {
+	deadline.sendMs = p.clock.nowMs()
+	ts := deadline.sendMs
+	if !rec.Timestamp.IsZero() {
 		ts = rec.Timestamp.UnixMilli()
 	}
 	info := recordInfo{timestamp: ts, keySize: -1, valueSize: -1, headerSize: -1}
@@ -167,6 +167,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		return nil, recordInfo{}, err
 	}
 	info.index = idx
+	p.metrics.recordBuffered(t.name, pid, size)
 	return res, info, nil
 }
 
@@ -324,8 +325,5 @@ func (p *Producer) Metrics() map[string]map[string]float64 {
 
 // MetricsSnapshot returns the producer's counters as a typed value.
 func (p *Producer) MetricsSnapshot() MetricsSnapshot {
-	s := p.metrics.snapshot()
-	s.BufferTotalBytes = p.cfg.bufferMemory
-	s.BufferAvailable = p.acc.pool.available()
-	return s
+	return p.metrics.snapshot(p.cfg.bufferMemory, p.acc.pool.available())
 }

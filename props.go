@@ -94,6 +94,9 @@ var properties = map[string]property{
 	"reconnect_backoff_ms":     msProp(ReconnectBackoff),
 	"reconnect_backoff_max_ms": msProp(ReconnectBackoffMax),
 	"enable_idempotence":       boolProp(EnableIdempotence),
+	"metrics_enabled":          boolProp(MetricsEnabled),
+	"metrics_num_samples":      intProp(MetricsNumSamples),
+	"metrics_sample_window_ms": msProp(MetricsSampleWindow),
 	"transactional_id": func(v string) (Option, error) {
 		return TransactionalID(strings.TrimSpace(v)), nil
 	},

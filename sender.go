@@ -163,7 +163,7 @@ func newSender(cfg *config, acc *accumulator, m *producerMetrics) *sender {
 		epoch:      -1,
 		metaWanted: true,
 	}
-	s.log = func(msg string, args ...any) { cfg.logger.Debug(msg, args...) }
+	s.log = func(msg string, args ...any) { cfg.logger.Debug("kafka: "+msg, args...) }
 	for i, addr := range cfg.bootstrapServers {
 		s.bootstrap = append(s.bootstrap, &brokerState{id: int32(-1 - i), addr: addr})
 	}
@@ -529,6 +529,7 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			b = nil
 		}
 		if b == nil {
+			s.log("broker joined the cluster", "broker", id, "addr", addr)
 			s.brokers[id] = &brokerState{id: id, addr: addr}
 		}
 	}
@@ -591,6 +592,7 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		parts = *old
 	}
 	if len(m.partitions) > len(parts) {
+		s.cfg.logger.Info("kafka: topic partitions", "topic", t.name, "partitions", len(m.partitions), "was", len(parts))
 		grown := make([]*partition, len(m.partitions))
 		copy(grown, parts)
 		for i := len(parts); i < len(grown); i++ {
@@ -1144,7 +1146,7 @@ func (s *sender) onProduce(ev produceEvent) {
 	req := ev.req
 	req.broker.inFlight--
 	now := time.Now()
-	s.metrics.responseReceived(req, now)
+	s.metrics.responseReceived(req, ev.resp, now)
 	if ev.err != nil {
 		// The request's fate is unknown or it never arrived: retry every
 		// batch (idempotence makes a duplicate harmless).
