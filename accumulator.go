@@ -369,6 +369,13 @@ func (a *accumulator) release(b *batch) {
 		cbs = cbs[:0]
 		cbsPool.Put(&cbs)
 	}
+	if b.compressed != nil {
+		// The request that carried it was encoded long ago (a request
+		// copies batches into its frame), so the buffer can serve the
+		// next batch.
+		buf := b.compressed[:0]
+		compressPool.Put(&buf)
+	}
 	b.sealed, b.compressed, b.cbs = nil, nil, nil
 	if b.memory > 0 {
 		a.pool.release(b.memory)

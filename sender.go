@@ -1046,7 +1046,7 @@ func (s *sender) assignSequence(p *partition, b *batch) {
 }
 
 // compressPool recycles buffers for compressed batches.
-var compressPool = sync.Pool{New: func() any { return new([]byte) }}
+var compressPool sync.Pool
 
 // seal turns a drained batch into its wire form, once; it runs on the
 // connection's writer goroutine so compression of different brokers'
@@ -1063,10 +1063,14 @@ func (s *sender) seal(b *batch) error {
 	var dst []byte
 	if s.cfg.codec != compress.None {
 		comp = s.cfg.compressor
-		bp := compressPool.Get().(*[]byte)
-		dst = (*bp)[:0]
-		*bp = nil
-		compressPool.Put(bp)
+		if bp, ok := compressPool.Get().(*[]byte); ok {
+			dst = (*bp)[:0]
+		}
+		// Room for the batch even if it does not compress, so the
+		// codec never grows the buffer.
+		if need := b.builder.Size() + 64; cap(dst) < need {
+			dst = make([]byte, 0, need)
+		}
 	}
 	sealed, err := b.builder.Seal(params, comp, dst)
 	if err != nil {
