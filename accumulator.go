@@ -21,6 +21,11 @@ type batch struct {
 	created time.Time        // for linger and the delivery timeout
 	memory  int64            // bytes taken from buffer_memory
 	full    bool             // no more records fit
+	// unflushed is the bytes appended but not yet counted in the
+	// partition's queued (under the partition's lock); queuedBytes is
+	// what this batch added to it.
+	unflushed   int64
+	queuedBytes int64
 	stats   batchStats       // for metrics: metrics.go
 
 	// Owned by the sender once the batch is drained.
@@ -41,6 +46,30 @@ type batch struct {
 }
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
+
+// flushQueued adds the bytes appended since the last flush to the
+// partition's queue size.
+func (b *batch) flushQueued() {
+	if b.unflushed != 0 {
+		b.part.queued.Add(b.unflushed)
+		b.queuedBytes += b.unflushed
+		b.unflushed = 0
+	}
+}
+
+// unqueue takes the batch's bytes out of its partition's queue size, as
+// it leaves the queue; it takes no more records by then.
+func (b *batch) unqueue() {
+	b.part.queued.Add(-b.queuedBytes)
+	b.queuedBytes, b.unflushed = 0, 0
+}
+
+// enqueue counts a batch that comes back to the queue.
+func (b *batch) enqueue() {
+	b.queuedBytes = int64(b.builder.Size())
+	b.unflushed = 0
+	b.part.queued.Add(b.queuedBytes)
+}
 
 // partition is the accumulator's queue for one topic partition, plus the
 // sender's state for it.
@@ -279,7 +308,14 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	size int, cb func(RecordMetadata, error), info recordInfo) (*batchResult, int32) {
 	idx := int32(b.builder.NumRecords())
 	b.builder.Append(ts, key, value, headers)
-	p.queued.Add(int64(size))
+	// The queue size feeds the sticky partitioner, which needs no
+	// per-record precision: counting it every few KiB keeps a locked
+	// instruction, which must wait for the record's copy to drain, off
+	// most records.
+	b.unflushed += int64(size)
+	if b.unflushed >= 4<<10 {
+		b.flushQueued()
+	}
 	if cb != nil {
 		info.index = idx
 		if b.cbs == nil {
@@ -291,6 +327,7 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	}
 	if b.builder.Size() >= a.cfg.batchSize || (a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords) {
 		b.full = true
+		b.flushQueued()
 		a.wake()
 	}
 	return b.res, idx

@@ -629,7 +629,7 @@ func (s *sender) failTopic(t *topicState, err error) {
 		p.batches = nil
 		p.mu.Unlock()
 		for _, b := range batches {
-			p.queued.Add(-int64(b.builder.Size()))
+			b.unqueue()
 			s.fail(b, err)
 		}
 	}
@@ -847,7 +847,7 @@ func (s *sender) finishBump() {
 			p.batches = kept
 			p.mu.Unlock()
 			for _, b := range doomed {
-				p.queued.Add(-int64(b.builder.Size()))
+				b.unqueue()
 				err := fmt.Errorf("%w: %s-%d: an earlier attempt may have been written (%w) and the producer epoch had to be bumped, so resending could duplicate it",
 					ErrDeliveryUncertain, p.topic.name, p.id, b.lastErr)
 				s.failNoBump(b, err)
@@ -1013,7 +1013,7 @@ func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Tim
 		// is fixed.
 		bt.full = true
 		p.mu.Unlock()
-		p.queued.Add(-int64(bsize))
+		bt.unqueue()
 		size += bsize
 		s.assignSequence(p, bt)
 		bt.inFlight = true
@@ -1480,7 +1480,7 @@ func (s *sender) requeue(b *batch) {
 	copy(p.batches[i+1:], p.batches[i:])
 	p.batches[i] = b
 	p.mu.Unlock()
-	p.queued.Add(int64(b.builder.Size()))
+	b.enqueue()
 }
 
 func (s *sender) timeoutError(b *batch, now time.Time) error {
@@ -1509,7 +1509,7 @@ func (s *sender) expireLocked(p *partition, now time.Time) {
 		}
 		p.batches[0] = nil
 		p.batches = p.batches[1:]
-		p.queued.Add(-int64(b.builder.Size()))
+		b.unqueue()
 		// fail needs no partition lock; it runs callbacks, so do it outside.
 		p.mu.Unlock()
 		s.fail(b, s.timeoutError(b, now))
@@ -1548,7 +1548,7 @@ func (s *sender) failParts(parts []*partition, err error) {
 		p.batches = nil
 		p.mu.Unlock()
 		for _, b := range batches {
-			p.queued.Add(-int64(b.builder.Size()))
+			b.unqueue()
 			s.fail(b, err)
 		}
 	}

@@ -785,7 +785,7 @@ func (s *sender) onTxnAbort(ev txnAbortEvent) {
 				p.batches = kept
 				p.mu.Unlock()
 				for _, b := range drop {
-					p.queued.Add(-int64(b.builder.Size()))
+					b.unqueue()
 					s.failNoBump(b, ErrTransactionAborted)
 				}
 			}
