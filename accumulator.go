@@ -26,7 +26,7 @@ type batch struct {
 	// what this batch added to it.
 	unflushed   int64
 	queuedBytes int64
-	stats   batchStats       // for metrics: metrics.go
+	stats       batchStats // for metrics: metrics.go
 
 	// Owned by the sender once the batch is drained.
 	sealed      []byte // the wire batch; nil until sealed
@@ -131,8 +131,11 @@ func (t *topicState) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
 
 // accumulator holds every partition's batches.
 type accumulator struct {
-	cfg    *config
-	pool   *bufferPool
+	cfg  *config
+	pool *bufferPool
+	// closed is set by Close before it fails what is queued; appends
+	// check it under the partition's lock.
+	closed atomic.Bool
 	topics sync.Map // string -> *topicState
 	wake   func()   // tells the sender a batch may be ready
 
@@ -235,6 +238,13 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 	var reserved int64
 	for {
 		p.mu.Lock()
+		if a.closed.Load() {
+			p.mu.Unlock()
+			if reserved > 0 {
+				a.pool.release(reserved)
+			}
+			return nil, 0, ErrProducerClosed
+		}
 		if n := len(p.batches); n > 0 {
 			b := p.batches[n-1]
 			if !b.full && a.fits(b, size) {

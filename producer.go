@@ -25,11 +25,8 @@ type Producer struct {
 	closedCh  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	// sendMu is held shared by every Send in progress, so Close can wait
-	// for them before it fails what is left.
-	sendMu sync.RWMutex
-	txn    *txnManager // nil without transactional_id
-	clock  *coarseClock
+	txn       *txnManager // nil without transactional_id
+	clock     *coarseClock
 }
 
 // NewProducer validates the options and starts a producer. It does not
@@ -97,8 +94,6 @@ func (p *Producer) Produce(ctx context.Context, rec Record, callback func(Record
 }
 
 func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata, error)) (*batchResult, recordInfo, error) {
-	p.sendMu.RLock()
-	defer p.sendMu.RUnlock()
 	if p.closed.Load() {
 		return nil, recordInfo{}, ErrProducerClosed
 	}
@@ -275,11 +270,12 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.closeErr = waitResults(ctx, p.acc.incompleteResults())
 		close(s.quit)
 		<-s.done
-		// Sends that were in progress have finished (they stop on
-		// closedCh and the closed pool); fail whatever they added.
-		p.sendMu.Lock()
+		// A Send still in progress appends under its partition's lock
+		// and looks at acc.closed there: it either appended before
+		// failAllQueued took that lock, and its batch fails here, or it
+		// fails with ErrProducerClosed itself.
+		p.acc.closed.Store(true)
 		s.failAllQueued(ErrProducerClosed)
-		p.sendMu.Unlock()
 		if p.txn != nil {
 			p.txn.close()
 		}
