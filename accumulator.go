@@ -133,6 +133,9 @@ func (t *topicState) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
 type accumulator struct {
 	cfg  *config
 	pool *bufferPool
+	// cbsMu guards cbsFree, callback slices kept for reuse.
+	cbsMu   sync.Mutex
+	cbsFree [][]recordCallback
 	// closed is set by Close before it fails what is queued; appends
 	// check it under the partition's lock.
 	closed atomic.Bool
@@ -329,9 +332,7 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	if cb != nil {
 		info.index = idx
 		if b.cbs == nil {
-			if v, ok := cbsPool.Get().(*[]recordCallback); ok {
-				b.cbs = *v
-			}
+			b.cbs = a.getCbs(a.cfg.batchSize/max(size, 1) + 1)
 		}
 		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
 	}
@@ -398,9 +399,33 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 }
 
 // release returns b's buffers and memory.
-// cbsPool recycles batches' callback slices: grown anew for every batch
-// they were most of the callback form's allocated bytes.
-var cbsPool sync.Pool
+// getCbs returns an empty callback slice for a batch, reused when one is
+// free, else with room for expect records so it rarely grows: grown anew
+// for every batch, these slices were most of the callback form's garbage,
+// and garbage is what makes the heap outgrow buffer_memory.
+func (a *accumulator) getCbs(expect int) []recordCallback {
+	a.cbsMu.Lock()
+	if k := len(a.cbsFree); k > 0 {
+		s := a.cbsFree[k-1]
+		a.cbsFree[k-1] = nil
+		a.cbsFree = a.cbsFree[:k-1]
+		a.cbsMu.Unlock()
+		return s
+	}
+	a.cbsMu.Unlock()
+	return make([]recordCallback, 0, expect)
+}
+
+// putCbs keeps a batch's callback slice for the next batch; no more are
+// kept than batches fit in buffer_memory.
+func (a *accumulator) putCbs(s []recordCallback) {
+	clear(s[:cap(s)])
+	a.cbsMu.Lock()
+	if int64(len(a.cbsFree)+1)*int64(max(a.cfg.batchSize, 1)) <= a.cfg.bufferMemory {
+		a.cbsFree = append(a.cbsFree, s[:0])
+	}
+	a.cbsMu.Unlock()
+}
 
 func (a *accumulator) release(b *batch) {
 	if a.records != nil {
@@ -411,10 +436,7 @@ func (a *accumulator) release(b *batch) {
 	}
 	b.builder.Reset(nil)
 	if b.cbs != nil {
-		cbs := b.cbs[:cap(b.cbs)]
-		clear(cbs)
-		cbs = cbs[:0]
-		cbsPool.Put(&cbs)
+		a.putCbs(b.cbs)
 	}
 	if b.compressed != nil {
 		// The request that carried it was encoded long ago (a request

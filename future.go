@@ -90,8 +90,8 @@ func newBatchResult(topic string, partition int32) *batchResult {
 
 // recordInfo is what a future knows of its own record.
 type recordInfo struct {
-	index      int32
 	timestamp  int64 // create time, ms
+	index      int32
 	keySize    int32
 	valueSize  int32
 	headerSize int32
