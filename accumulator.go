@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/kpgo/kafka/protocol"
 )
@@ -266,6 +267,12 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 			}
 		}
 		need := int64(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize)
+		if cb != nil {
+			// The delivery callbacks a batch keeps count against
+			// buffer_memory too, so that the producer's memory stays
+			// within it (issue 7) whichever form of send is used.
+			need = min(need+int64(a.expectCbs(size))*int64(unsafe.Sizeof(recordCallback{})), a.cfg.bufferMemory)
+		}
 		if reserved >= need {
 			b := a.newBatchLocked(p, need, size)
 			reserved -= need
@@ -332,7 +339,7 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	if cb != nil {
 		info.index = idx
 		if b.cbs == nil {
-			b.cbs = a.getCbs(a.cfg.batchSize/max(size, 1) + 1)
+			b.cbs = a.getCbs(a.expectCbs(size))
 		}
 		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
 	}
@@ -399,6 +406,12 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 }
 
 // release returns b's buffers and memory.
+// expectCbs estimates how many records of about size bytes a batch
+// takes; size is an upper bound, and records are usually smaller.
+func (a *accumulator) expectCbs(size int) int {
+	return a.cfg.batchSize*3/(max(size, 1)*2) + 1
+}
+
 // getCbs returns an empty callback slice for a batch, reused when one is
 // free, else with room for expect records so it rarely grows: grown anew
 // for every batch, these slices were most of the callback form's garbage,
