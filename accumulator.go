@@ -95,6 +95,9 @@ type partition struct {
 	// so a second batch in flight could be written before a failed first
 	// one (KAFKA-15591): the first batch goes alone.
 	seqConfirmed bool
+	// stickyBytes counts bytes appended since the sticky partitioner
+	// last moved on from this partition (under mu).
+	stickyBytes int64
 	// txnGen is the transaction this partition was last added to.
 	txnGen uint64
 	// lastErr is the last error a batch of this partition was retried
@@ -118,8 +121,9 @@ type topicState struct {
 	fatal atomic.Pointer[error]
 
 	// Uniform sticky state (KIP-794) for records without a key.
-	sticky      atomic.Int32
-	stickyBytes atomic.Int64
+	// sticky is the partition keyless records go to, -1 to choose anew;
+	// appendLocked clears it once batch_size bytes went to it.
+	sticky atomic.Int32
 }
 
 func newTopicState(name string) *topicState {
@@ -182,7 +186,7 @@ func (a *accumulator) topic(name string) (t *topicState, created bool) {
 // random among equals.
 func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topicMeta, size int) int32 {
 	cur := t.sticky.Load()
-	if cur >= 0 && int(cur) < len(parts) && t.stickyBytes.Add(int64(size)) < int64(max(a.cfg.batchSize, 1)) {
+	if cur >= 0 && int(cur) < len(parts) {
 		return cur
 	}
 	avail := meta.available
@@ -213,7 +217,6 @@ func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topi
 		}
 	}
 	if t.sticky.CompareAndSwap(cur, next) {
-		t.stickyBytes.Store(int64(size))
 		return next
 	}
 	// Another sender moved on first: follow it.
@@ -335,6 +338,14 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 	b.unflushed += int64(size)
 	if b.unflushed >= 4<<10 {
 		b.flushQueued()
+	}
+	// KIP-794: the sticky partition changes after batch_size bytes.
+	// Counting here, under the lock already held, spares every keyless
+	// Send an atomic add on a counter all senders share.
+	p.stickyBytes += int64(size)
+	if p.stickyBytes >= int64(max(a.cfg.batchSize, 1)) {
+		p.stickyBytes = 0
+		p.topic.sticky.CompareAndSwap(p.id, -1)
 	}
 	if cb != nil {
 		info.index = idx
