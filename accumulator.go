@@ -138,6 +138,8 @@ func (t *topicState) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
 type accumulator struct {
 	cfg  *config
 	pool *bufferPool
+	// lastTopic is the topic of the latest Send, looked up first.
+	lastTopic atomic.Pointer[topicState]
 	// cbsMu guards cbsFree, callback slices kept for reuse.
 	cbsMu   sync.Mutex
 	cbsFree [][]recordCallback

@@ -372,6 +372,7 @@ func (s *sender) onAuthFailure(b *brokerState, err error) {
 			t.fatal.Store(&e)
 			t.markReady()
 			s.acc.topics.CompareAndDelete(t.name, t)
+			s.acc.lastTopic.CompareAndSwap(t, nil)
 			return
 		}
 		if b.id < 0 {

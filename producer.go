@@ -168,8 +168,15 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 
 // topic returns the state of a topic, checking its name the first time.
 func (p *Producer) topic(name string) (*topicState, error) {
+	// Most producers write to one topic at a time: comparing its name
+	// is cheaper than hashing it into the map.
+	if t := p.acc.lastTopic.Load(); t != nil && t.name == name {
+		return t, nil
+	}
 	if v, ok := p.acc.topics.Load(name); ok {
-		return v.(*topicState), nil
+		t := v.(*topicState)
+		p.acc.lastTopic.Store(t)
+		return t, nil
 	}
 	if err := validateTopic(name); err != nil {
 		return nil, err
