@@ -186,24 +186,18 @@ func (p *Producer) InitTransactions(ctx context.Context) error {
 // v3+), and hands them to the sender.
 func (tm *txnManager) initProducerID(ctx context.Context, pid int64, epoch int16) error {
 	var resp protocol.InitProducerIdResponse
-	err := tm.retry(ctx, "InitProducerId", func(ctx context.Context) error {
-		c, err := tm.coordinator(ctx)
-		if err != nil {
+	id := tm.id
+	err := tm.callCoordinator(ctx, "InitProducerId", protocol.APIKeyInitProducerId, 5, func(v int16) []byte {
+		req := protocol.InitProducerIdRequest{TransactionalId: &id, TransactionTimeoutMs: int32(tm.cfg.transactionTimeout / time.Millisecond), ProducerId: -1, ProducerEpoch: -1}
+		if v >= 3 {
+			req.ProducerId, req.ProducerEpoch = pid, epoch
+		}
+		return req.AppendTo(nil, v)
+	}, func(body []byte, v int16) error {
+		if err := resp.Decode(body, v); err != nil {
 			return err
 		}
-		id := tm.id
-		return tm.call(ctx, c, protocol.APIKeyInitProducerId, 5, func(v int16) []byte {
-			req := protocol.InitProducerIdRequest{TransactionalId: &id, TransactionTimeoutMs: int32(tm.cfg.transactionTimeout / time.Millisecond), ProducerId: -1, ProducerEpoch: -1}
-			if v >= 3 {
-				req.ProducerId, req.ProducerEpoch = pid, epoch
-			}
-			return req.AppendTo(nil, v)
-		}, func(body []byte, v int16) error {
-			if err := resp.Decode(body, v); err != nil {
-				return err
-			}
-			return protocol.ErrorForCode(resp.ErrorCode)
-		})
+		return protocol.ErrorForCode(resp.ErrorCode)
 	})
 	if err != nil {
 		if isTxnFatal(err) {
@@ -264,21 +258,15 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.maxBlock)
 	defer cancel()
-	err = tm.retry(ctx, "AddOffsetsToTxn", func(ctx context.Context) error {
-		c, err := tm.coordinator(ctx)
-		if err != nil {
+	err = tm.callCoordinator(ctx, "AddOffsetsToTxn", protocol.APIKeyAddOffsetsToTxn, 4, func(v int16) []byte {
+		req := protocol.AddOffsetsToTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, GroupId: groupID}
+		return req.AppendTo(nil, v)
+	}, func(body []byte, v int16) error {
+		var resp protocol.AddOffsetsToTxnResponse
+		if err := resp.Decode(body, v); err != nil {
 			return err
 		}
-		return tm.call(ctx, c, protocol.APIKeyAddOffsetsToTxn, 4, func(v int16) []byte {
-			req := protocol.AddOffsetsToTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, GroupId: groupID}
-			return req.AppendTo(nil, v)
-		}, func(body []byte, v int16) error {
-			var resp protocol.AddOffsetsToTxnResponse
-			if err := resp.Decode(body, v); err != nil {
-				return err
-			}
-			return protocol.ErrorForCode(resp.ErrorCode)
-		})
+		return protocol.ErrorForCode(resp.ErrorCode)
 	})
 	if err != nil {
 		return tm.opFailed(err)
@@ -446,23 +434,17 @@ func (tm *txnManager) endTxn(ctx context.Context, commit bool) error {
 	if !tm.started.Load() {
 		return nil
 	}
-	err := tm.retry(ctx, "EndTxn", func(ctx context.Context) error {
-		c, err := tm.coordinator(ctx)
-		if err != nil {
+	// EndTxn v5 would start transaction version 2 (KIP-890), where
+	// partitions join implicitly; this producer adds them itself.
+	err := tm.callCoordinator(ctx, "EndTxn", protocol.APIKeyEndTxn, 4, func(v int16) []byte {
+		req := protocol.EndTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, Committed: commit}
+		return req.AppendTo(nil, v)
+	}, func(body []byte, v int16) error {
+		var resp protocol.EndTxnResponse
+		if err := resp.Decode(body, v); err != nil {
 			return err
 		}
-		// EndTxn v5 would start transaction version 2 (KIP-890), where
-		// partitions join implicitly; this producer adds them itself.
-		return tm.call(ctx, c, protocol.APIKeyEndTxn, 4, func(v int16) []byte {
-			req := protocol.EndTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, Committed: commit}
-			return req.AppendTo(nil, v)
-		}, func(body []byte, v int16) error {
-			var resp protocol.EndTxnResponse
-			if err := resp.Decode(body, v); err != nil {
-				return err
-			}
-			return protocol.ErrorForCode(resp.ErrorCode)
-		})
+		return protocol.ErrorForCode(resp.ErrorCode)
 	})
 	if err != nil {
 		if isTxnFatal(err) {
@@ -480,45 +462,39 @@ func (tm *txnManager) endTxn(ctx context.Context, commit bool) error {
 // addPartitions adds partitions to the current transaction; the sender
 // calls it (from a goroutine of its own) before their first batch.
 func (tm *txnManager) addPartitions(ctx context.Context, parts []*partition) error {
-	err := tm.retry(ctx, "AddPartitionsToTxn", func(ctx context.Context) error {
-		c, err := tm.coordinator(ctx)
-		if err != nil {
+	err := tm.callCoordinator(ctx, "AddPartitionsToTxn", protocol.APIKeyAddPartitionsToTxn, 3, func(v int16) []byte {
+		req := protocol.AddPartitionsToTxnRequest{V3AndBelowTransactionalId: tm.id, V3AndBelowProducerId: tm.pid, V3AndBelowProducerEpoch: tm.epoch}
+		byTopic := map[string]int{}
+		for _, p := range parts {
+			i, ok := byTopic[p.topic.name]
+			if !ok {
+				i = len(req.V3AndBelowTopics)
+				byTopic[p.topic.name] = i
+				req.V3AndBelowTopics = append(req.V3AndBelowTopics, protocol.AddPartitionsToTxnTopic{Name: p.topic.name})
+			}
+			req.V3AndBelowTopics[i].Partitions = append(req.V3AndBelowTopics[i].Partitions, p.id)
+		}
+		return req.AppendTo(nil, v)
+	}, func(body []byte, v int16) error {
+		var resp protocol.AddPartitionsToTxnResponse
+		if err := resp.Decode(body, v); err != nil {
 			return err
 		}
-		return tm.call(ctx, c, protocol.APIKeyAddPartitionsToTxn, 3, func(v int16) []byte {
-			req := protocol.AddPartitionsToTxnRequest{V3AndBelowTransactionalId: tm.id, V3AndBelowProducerId: tm.pid, V3AndBelowProducerEpoch: tm.epoch}
-			byTopic := map[string]int{}
-			for _, p := range parts {
-				i, ok := byTopic[p.topic.name]
-				if !ok {
-					i = len(req.V3AndBelowTopics)
-					byTopic[p.topic.name] = i
-					req.V3AndBelowTopics = append(req.V3AndBelowTopics, protocol.AddPartitionsToTxnTopic{Name: p.topic.name})
-				}
-				req.V3AndBelowTopics[i].Partitions = append(req.V3AndBelowTopics[i].Partitions, p.id)
-			}
-			return req.AppendTo(nil, v)
-		}, func(body []byte, v int16) error {
-			var resp protocol.AddPartitionsToTxnResponse
-			if err := resp.Decode(body, v); err != nil {
-				return err
-			}
-			if err := protocol.ErrorForCode(resp.ErrorCode); err != nil {
-				return err
-			}
-			var first error
-			for _, t := range resp.ResultsByTopicV3AndBelow {
-				for _, pr := range t.ResultsByPartition {
-					e := protocol.ErrorForCode(pr.PartitionErrorCode)
-					// OPERATION_NOT_ATTEMPTED marks partitions skipped
-					// because another one failed.
-					if e != nil && (first == nil || errors.Is(first, protocol.OperationNotAttempted)) {
-						first = fmt.Errorf("%s-%d: %w", t.Name, pr.PartitionIndex, e)
-					}
+		if err := protocol.ErrorForCode(resp.ErrorCode); err != nil {
+			return err
+		}
+		var first error
+		for _, t := range resp.ResultsByTopicV3AndBelow {
+			for _, pr := range t.ResultsByPartition {
+				e := protocol.ErrorForCode(pr.PartitionErrorCode)
+				// OPERATION_NOT_ATTEMPTED marks partitions skipped
+				// because another one failed.
+				if e != nil && (first == nil || errors.Is(first, protocol.OperationNotAttempted)) {
+					first = fmt.Errorf("%s-%d: %w", t.Name, pr.PartitionIndex, e)
 				}
 			}
-			return first
-		})
+		}
+		return first
 	})
 	if err == nil {
 		tm.started.Store(true)
@@ -560,6 +536,18 @@ func (tm *txnManager) retry(ctx context.Context, what string, op func(context.Co
 			return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), last)
 		}
 	}
+}
+
+// callCoordinator sends one request to the transaction coordinator, with
+// retry's rules.
+func (tm *txnManager) callCoordinator(ctx context.Context, what string, apiKey, maxVersion int16, encode func(v int16) []byte, decode func(body []byte, v int16) error) error {
+	return tm.retry(ctx, what, func(ctx context.Context) error {
+		c, err := tm.coordinator(ctx)
+		if err != nil {
+			return err
+		}
+		return tm.call(ctx, c, apiKey, maxVersion, encode, decode)
+	})
 }
 
 // call sends one request on c and decodes its answer.
