@@ -83,6 +83,10 @@ type txnManager struct {
 	// needBump is set when sequences broke: the epoch is bumped after
 	// the abort (KIP-360).
 	needBump atomic.Bool
+	// adds counts AddPartitionsToTxn calls in progress: an abort waits
+	// for them, lest one reach the coordinator after EndTxn and open a
+	// transaction nobody ends.
+	adds sync.WaitGroup
 
 	pid   int64 // under opMu
 	epoch int16
@@ -96,8 +100,8 @@ func newTxnManager(p *Producer) *txnManager {
 	return &txnManager{id: p.cfg.transactionalID, cfg: &p.cfg, p: p, pid: -1, epoch: -1}
 }
 
-func (tm *txnManager) stateErr(want string) error {
-	return fmt.Errorf("%w: %s needs %s, the producer is %s", ErrTransactionState, want, "a matching state", txnStateNames[tm.state.Load()])
+func (tm *txnManager) stateErr(call string) error {
+	return fmt.Errorf("%w: %s is not allowed while the producer is %s", ErrTransactionState, call, txnStateNames[tm.state.Load()])
 }
 
 // checkSend is Send's check: records go only inside a transaction.
@@ -406,6 +410,13 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	case <-ack:
 	case <-p.sender.done:
 		return ErrProducerClosed
+	}
+	added := make(chan struct{})
+	go func() { tm.adds.Wait(); close(added) }()
+	select {
+	case <-added:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	if err := p.Flush(ctx); err != nil {
 		return err
@@ -809,8 +820,10 @@ func (s *sender) startTxnAdds() {
 	}
 	gen := s.txn.gen.Load()
 	s.wg.Add(1)
+	s.txn.adds.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer s.txn.adds.Done()
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.deliveryTimeout)
 		defer cancel()
 		err := s.txn.addPartitions(ctx, parts)
