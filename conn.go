@@ -128,29 +128,17 @@ func (c *conn) negotiate(cfg *config) (map[int16][2]int16, error) {
 		if err != nil {
 			return nil, err
 		}
-		var resp protocol.ApiVersionsResponse
-		// A broker answers an unsupported ApiVersions version in v0, so a
-		// failed decode at our version is read again at v0.
-		derr := resp.Decode(body, version)
-		if derr != nil || resp.ErrorCode == protocol.UnsupportedVersion.Code {
-			var v0 protocol.ApiVersionsResponse
-			if err := v0.Decode(body, 0); err != nil {
-				if derr != nil {
-					return nil, fmt.Errorf("%w: ApiVersions from %s: %w", ErrBrokerUnreachable, c.addr, derr)
-				}
-				return nil, fmt.Errorf("%w: ApiVersions from %s: %w", ErrBrokerUnreachable, c.addr, err)
-			}
-			resp = v0
+		// A broker answers an ApiVersions version it does not know in
+		// the v0 format with UNSUPPORTED_VERSION and, since Kafka 2.4, the
+		// versions it knows (KIP-511): ask again at the highest of those.
+		resp, err := protocol.DecodeApiVersionsResponse(body, version)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ApiVersions from %s: %w", ErrBrokerUnreachable, c.addr, err)
 		}
 		if resp.ErrorCode == protocol.UnsupportedVersion.Code {
-			next := int16(-1)
-			for _, k := range resp.ApiKeys {
-				if k.ApiKey == protocol.APIKeyApiVersions {
-					next = min(k.MaxVersion, version-1)
-				}
-			}
-			if next < 0 {
-				next = 0
+			next := int16(0)
+			if _, hi, ok := resp.VersionRange(protocol.APIKeyApiVersions); ok {
+				next = max(min(hi, version-1), 0)
 			}
 			version = next
 			continue
