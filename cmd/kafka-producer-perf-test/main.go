@@ -52,6 +52,11 @@ const (
 // defaultClientID is the client.id Java's tool sets when none is given.
 const defaultClientID = "perf-producer-client"
 
+// defaultTxnDuration is how long a transaction stays open when a
+// transactional id is given without --transaction-duration-ms (as in
+// Java's tool).
+const defaultTxnDuration = 3 * time.Second
+
 // embeddedPartitions is how many partitions the in-process cluster gives
 // the topic: enough that the sticky partitioner moves between brokers.
 const embeddedPartitions = 12
@@ -76,6 +81,9 @@ kafka-producer-perf-test.
                               (linger_ms=5 or linger.ms=5); they override --producer.config
   --producer.config FILE      producer properties file (Java .properties format)
   --bootstrap-server LIST     brokers to connect to; overrides bootstrap.servers
+  --transactional-id ID       send inside transactions with this transactional.id
+  --transaction-duration-ms N commit a transaction every N ms (default 3000
+                              when transactional)
   --print-metrics             print the producer's metrics at the end
   --json                      print the summary as one JSON object on stdout
                               (progress lines go to stderr)
@@ -99,6 +107,8 @@ type options struct {
 	bootstrap    string
 	printMetrics bool
 	json         bool
+	txnID        string
+	txnDuration  time.Duration // 0: not given
 }
 
 // usageError is a command-line mistake: run prints it with the usage text.
@@ -208,8 +218,20 @@ func parseArgs(args []string) (*options, error) {
 			} else {
 				o.printMetrics = true
 			}
-		case "transactional-id", "transaction-duration-ms", "warmup-records":
-			return nil, usagef("--%s is not supported: this producer has no transactions yet", name)
+		case "transactional-id":
+			o.txnID, err = next()
+		case "transaction-duration-ms":
+			var v string
+			if v, err = next(); err == nil {
+				var ms int64
+				ms, err = strconv.ParseInt(v, 10, 64)
+				if err != nil || ms <= 0 {
+					err = usagef("--transaction-duration-ms must be a number of milliseconds > 0, got %q", v)
+				}
+				o.txnDuration = time.Duration(ms) * time.Millisecond
+			}
+		case "warmup-records":
+			return nil, usagef("--%s is not supported", name)
 		default:
 			return nil, usagef("unknown flag %q", arg)
 		}
@@ -624,6 +646,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kafka-producer-perf-test: %v\n", err)
 		return exitFail
 	}
+	if o.txnID != "" {
+		props["transactional.id"] = o.txnID
+	}
+	transactional := props["transactional.id"] != "" || props["transactional_id"] != ""
+	if o.txnDuration > 0 && !transactional {
+		fmt.Fprintf(stderr, "kafka-producer-perf-test: --transaction-duration-ms needs a transactional id\n\n%s", usageText)
+		return exitUsage
+	}
+	if transactional && o.txnDuration == 0 {
+		o.txnDuration = defaultTxnDuration
+	}
 	opts, err := kafka.OptionsFromMap(props)
 	if err != nil {
 		fmt.Fprintf(stderr, "kafka-producer-perf-test: %v\n\n%s", err, usageText)
@@ -662,7 +695,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	thr := &throttler{rate: o.throughput, start: st.start}
 	rec := kafka.Record{Topic: o.topic}
 	var sendErr error
-	for i := int64(0); i < o.numRecords && ctx.Err() == nil; i++ {
+	// With a transactional id, records go in transactions committed every
+	// --transaction-duration-ms, as Java's tool does.
+	var txnStart time.Time
+	if transactional {
+		if err := p.InitTransactions(ctx); err != nil {
+			sendErr = err
+		} else if err := p.BeginTransaction(); err != nil {
+			sendErr = err
+		}
+		txnStart = time.Now()
+	}
+	for i := int64(0); i < o.numRecords && ctx.Err() == nil && sendErr == nil; i++ {
+		if transactional && time.Since(txnStart) >= o.txnDuration {
+			if err := p.CommitTransaction(ctx); err != nil {
+				sendErr = err
+				break
+			}
+			if err := p.BeginTransaction(); err != nil {
+				sendErr = err
+				break
+			}
+			txnStart = time.Now()
+		}
 		rec.Value = pay.next(i)
 		s := pool.get()
 		s.start, s.size = time.Now(), len(rec.Value)
@@ -678,6 +733,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sendErr != nil {
 		fmt.Fprintf(stderr, "kafka-producer-perf-test: send: %v\n", sendErr)
 		code = exitFail
+	}
+	if transactional && sendErr == nil {
+		if err := p.CommitTransaction(ctx); err != nil {
+			fmt.Fprintf(stderr, "kafka-producer-perf-test: commit: %v\n", err)
+			code = exitFail
+		}
 	}
 	// Flush before the summary so every record's latency is in it; Close
 	// afterwards, as Java's tool does when it prints metrics.

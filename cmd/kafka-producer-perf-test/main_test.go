@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kpgo/kafka/kafkatest"
 )
@@ -48,6 +49,34 @@ func TestSummaryLineAgainstCluster(t *testing.T) {
 	require.NotNil(t, m, "summary line %q", last)
 	require.Equal(t, "500", m[1])
 	require.NotContains(t, errOut, "in-process", "a cluster was given; none should be started")
+}
+
+// With a transactional id the records go in transactions committed every
+// --transaction-duration-ms; all of them are read_committed-visible at the
+// end.
+func TestTransactionalRun(t *testing.T) {
+	c := newCluster(t, "perf-txn")
+	code, out, errOut := runTool(t, "--topic", "perf-txn", "--num-records", "3000", "--record-size", "10",
+		"--throughput", "10000", "--bootstrap-server", c.BootstrapServers(), "--json", "--print-metrics",
+		"--transactional-id", "perf-txn-id", "--transaction-duration-ms", "50")
+	require.Equal(t, exitOK, code, errOut)
+	var sum map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &sum))
+	require.EqualValues(t, 3000, sum["records"])
+	require.EqualValues(t, 0, sum["failed"])
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addrs()...), kgo.ConsumeTopics("perf-txn"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := 0
+	for n < 3000 {
+		fs := cl.PollFetches(ctx)
+		require.NoError(t, ctx.Err(), "read %d committed records", n)
+		n += len(fs.Records())
+	}
+	require.Equal(t, 3000, n)
 }
 
 func TestJSONSummaryAndMetrics(t *testing.T) {
@@ -176,7 +205,8 @@ func TestBadFlags(t *testing.T) {
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--producer-props", "novalue"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--producer-props", "no.such.prop=1"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--producer-props", "linger.ms=soon"},
-		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--transactional-id", "x"},
+		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--transaction-duration-ms", "100"}, // not transactional
+		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--transactional-id", "x", "--transaction-duration-ms", "0"},
 		{"--topic", "bad topic", "--num-records", "10", "--record-size", "10"},
 		{"--topic", "t", "--num-records", "10", "--record-size"},
 	} {
