@@ -43,6 +43,7 @@ type batch struct {
 	appendDrain time.Time // when first drained, for queue-time metrics
 	first       int32     // index in res of this batch's first record (non-zero after a split)
 	sent        bool      // written to a broker at least once
+	sentTo      int32     // the broker of the latest attempt
 	ambiguous   bool      // an attempt may have been appended without our knowing
 }
 

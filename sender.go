@@ -1087,6 +1087,7 @@ func (s *sender) write(req *produceRequest) {
 	req.broker.inFlight++
 	for _, b := range req.batches {
 		b.sent = true
+		b.sentTo = req.broker.id
 	}
 	acks := int16(s.cfg.acks)
 	timeout := int32(s.cfg.requestTimeout / time.Millisecond)
@@ -1224,7 +1225,9 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition):
 		// Re-route at once with the leader the broker named (KIP-951),
 		// and refresh metadata in any case.
-		moved := s.applyLeaderHint(p, pr, resp)
+		// The leader is new if the answer names it, or if metadata
+		// already moved the partition while this attempt was in flight.
+		moved := s.applyLeaderHint(p, pr, resp) || p.leader >= 0 && p.leader != b.sentTo
 		s.metaWanted = true
 		s.metaRetryAt = time.Time{}
 		s.retryOrFail(b, err, now)
