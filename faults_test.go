@@ -287,3 +287,35 @@ func errorsJoined(errs []error) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// An epoch bump waits for batches of unknown fate to be resolved under the
+// old epoch, but not longer than request_timeout_ms: a partition whose
+// answers stay ambiguous must not hold up the others. Its batch then
+// fails as uncertain, and the rest go on under the new epoch.
+func TestBumpDoesNotWaitForeverOnAmbiguousPartition(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(2)
+	p := env.producer(RequestTimeout(time.Second), DeliveryTimeout(time.Minute),
+		RetryBackoff(20*time.Millisecond), RetryBackoffMax(50*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	stuck := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Partitions: []int32{0}, Err: kerr.RequestTimedOut, Count: -1})
+	defer stuck.Remove()
+	a, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(0)), Value: []byte("a")})
+	require.NoError(t, err)
+	require.NoError(t, stuck.Wait(ctx, 2))
+
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Partitions: []int32{1}, Err: kerr.OutOfOrderSequenceNumber})
+	start := time.Now()
+	b, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(1)), Value: []byte("b")})
+	require.NoError(t, err)
+	_, err = b.Get(ctx)
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 10*time.Second)
+	_, err = a.Get(ctx)
+	require.ErrorIs(t, err, ErrDeliveryUncertain)
+}

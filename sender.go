@@ -130,6 +130,7 @@ type sender struct {
 	// producer state; it waits until nothing is in flight, then asks
 	// InitProducerId for the next epoch of the current id.
 	bumpWanted bool
+	bumpSince  time.Time // when the wanted bump began to wait
 	bumping    bool
 	bumpPID    int64
 	bumpEpoch  int16
@@ -809,6 +810,7 @@ func (s *sender) produceInFlight() int {
 // one; sends stop until it comes.
 func (s *sender) startBump() {
 	s.bumpWanted = false
+	s.bumpSince = time.Time{}
 	s.bumping = true
 	s.bumpPID, s.bumpEpoch = s.producerID, s.epoch
 	s.producerID, s.epoch = -1, -1
@@ -869,9 +871,15 @@ func (s *sender) sendReady(now time.Time) time.Time {
 	// resent under the old epoch, where the broker can still tell a
 	// duplicate by its sequence; answers to requests in flight count
 	// under the old epoch too. Only then does the epoch change.
+	// That wait is bounded by request_timeout_ms: a partition that cannot
+	// answer must not hold up the others, so past it the bump goes ahead
+	// and the batches still unresolved fail as uncertain.
 	resolving := false
 	if s.bumpWanted && !s.bumping {
-		if s.produceInFlight() == 0 && !s.anyAmbiguousQueued() {
+		if s.bumpSince.IsZero() {
+			s.bumpSince = now
+		}
+		if s.produceInFlight() == 0 && (!s.anyAmbiguousQueued() || now.Sub(s.bumpSince) >= s.cfg.requestTimeout) {
 			s.startBump()
 		} else {
 			resolving = true
