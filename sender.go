@@ -144,6 +144,8 @@ type sender struct {
 	txnToAdd  []*partition
 	txnAdding map[*partition]bool
 
+	byBroker map[int32][]*partition // sendReady's scratch, reused
+
 	evbuf []any
 }
 
@@ -160,6 +162,7 @@ func newSender(cfg *config, acc *accumulator, m *producerMetrics) *sender {
 		ctx:        ctx,
 		cancel:     cancel,
 		brokers:    make(map[int32]*brokerState),
+		byBroker:   make(map[int32][]*partition),
 		producerID: -1,
 		epoch:      -1,
 		metaWanted: true,
@@ -437,13 +440,19 @@ func (s *sender) maintain(now time.Time) time.Time {
 	}
 	// Close connections idle longer than connections_max_idle_ms.
 	if s.cfg.connectionsMaxIdle > 0 {
-		for _, b := range s.allBrokers() {
+		closeIdle := func(b *brokerState) {
 			if b.conn != nil && b.inFlight == 0 && b != s.metaWaiting && now.Sub(b.conn.lastUsed.get()) > s.cfg.connectionsMaxIdle {
 				s.log("closing idle connection", "broker", b.id)
 				s.closeConn(b.conn)
 				b.conn = nil
 				s.metrics.connectionClosed()
 			}
+		}
+		for _, b := range s.brokers {
+			closeIdle(b)
+		}
+		for _, b := range s.bootstrap {
+			closeIdle(b)
 		}
 	}
 	return next
@@ -462,6 +471,18 @@ func (s *sender) allBrokers() []*brokerState {
 		out = append(out, b)
 	}
 	return append(out, s.bootstrap...)
+}
+
+// produceInFlight counts produce requests in flight on every connection.
+func (s *sender) produceInFlight() int {
+	n := 0
+	for _, b := range s.brokers {
+		n += b.inFlight
+	}
+	for _, b := range s.bootstrap {
+		n += b.inFlight
+	}
+	return n
 }
 
 func (s *sender) sendMetadata(b *brokerState, c *conn) {
@@ -798,14 +819,6 @@ func (s *sender) notWritten(b *batch) {
 	p.mu.Unlock()
 }
 
-func (s *sender) produceInFlight() int {
-	n := 0
-	for _, b := range s.allBrokers() {
-		n += b.inFlight
-	}
-	return n
-}
-
 // startBump forgets the current epoch so that maintain asks for the next
 // one; sends stop until it comes.
 func (s *sender) startBump() {
@@ -891,7 +904,14 @@ func (s *sender) sendReady(now time.Time) time.Time {
 	}
 	flushing := s.flushing.Load() > 0 || s.closing.Load()
 	var next time.Time
-	byBroker := make(map[int32][]*partition)
+	// The per-broker lists are kept between calls: sendReady runs for
+	// every few batches, and building them anew was most of the
+	// sender's garbage.
+	byBroker := s.byBroker
+	for id, parts := range byBroker {
+		clear(parts)
+		byBroker[id] = parts[:0]
+	}
 	s.acc.forEachTopic(func(t *topicState) {
 		ps := t.parts.Load()
 		if ps == nil {
@@ -942,6 +962,9 @@ func (s *sender) sendReady(now time.Time) time.Time {
 		s.startTxnAdds()
 	}
 	for id, parts := range byBroker {
+		if len(parts) == 0 {
+			continue
+		}
 		b := s.brokers[id]
 		if b == nil {
 			s.metaWanted = true
@@ -1594,14 +1617,7 @@ func (s *sender) shutdown() {
 	s.failAllQueued(ErrProducerClosed)
 }
 
-func (s *sender) anyInFlight() bool {
-	for _, b := range s.allBrokers() {
-		if b.inFlight > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (s *sender) anyInFlight() bool { return s.produceInFlight() > 0 }
 
 func joinHostPort(host string, port int32) string {
 	return fmt.Sprintf("%s:%d", host, port)
