@@ -127,7 +127,8 @@ type sender struct {
 	pidFailures   int
 	bootConnected atomic.Bool
 	// An epoch bump (KIP-360) is wanted after a sequence gap or lost
-	// producer state; it waits until nothing is in flight, then asks
+	// producer state; it waits until nothing is in flight and batches of
+	// unknown fate are resolved (at most request_timeout_ms), then asks
 	// InitProducerId for the next epoch of the current id.
 	bumpWanted bool
 	bumpSince  time.Time // when the wanted bump began to wait
