@@ -49,6 +49,25 @@ type batch struct {
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
 
+// takeBatches removes from p's queue the batches drop selects, keeping the
+// others in order, and returns the removed ones; drop runs under p's lock.
+func (p *partition) takeBatches(drop func(*batch) bool) []*batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*batch
+	kept := p.batches[:0]
+	for _, b := range p.batches {
+		if drop(b) {
+			out = append(out, b)
+		} else {
+			kept = append(kept, b)
+		}
+	}
+	clear(p.batches[len(kept):])
+	p.batches = kept
+	return out
+}
+
 // flushQueued adds the bytes appended since the last flush to the
 // partition's queue size.
 func (b *batch) flushQueued() {

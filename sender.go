@@ -642,19 +642,8 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 
 // failTopic fails every queued batch of t with err.
 func (s *sender) failTopic(t *topicState, err error) {
-	ps := t.parts.Load()
-	if ps == nil {
-		return
-	}
-	for _, p := range *ps {
-		p.mu.Lock()
-		batches := p.batches
-		p.batches = nil
-		p.mu.Unlock()
-		for _, b := range batches {
-			b.unqueue()
-			s.fail(b, err)
-		}
+	if ps := t.parts.Load(); ps != nil {
+		s.failParts(*ps, err)
 	}
 }
 
@@ -846,22 +835,13 @@ func (s *sender) finishBump() {
 		for _, p := range *ps {
 			p.nextSeq = 0
 			p.seqConfirmed = false
-			var doomed []*batch
-			p.mu.Lock()
-			kept := p.batches[:0]
-			for _, b := range p.batches {
+			doomed := p.takeBatches(func(b *batch) bool {
 				if b.seqSet && b.ambiguous {
-					doomed = append(doomed, b)
-					continue
+					return true
 				}
 				b.seqSet = false
-				kept = append(kept, b)
-			}
-			for i := len(kept); i < len(p.batches); i++ {
-				p.batches[i] = nil
-			}
-			p.batches = kept
-			p.mu.Unlock()
+				return false
+			})
 			for _, b := range doomed {
 				b.unqueue()
 				err := fmt.Errorf("%w: %s-%d: an earlier attempt may have been written (%w) and the producer epoch had to be bumped, so resending could duplicate it",
@@ -1578,11 +1558,7 @@ func led(parts []*partition, id int32) []*partition {
 
 func (s *sender) failParts(parts []*partition, err error) {
 	for _, p := range parts {
-		p.mu.Lock()
-		batches := p.batches
-		p.batches = nil
-		p.mu.Unlock()
-		for _, b := range batches {
+		for _, b := range p.takeBatches(func(*batch) bool { return true }) {
 			b.unqueue()
 			s.fail(b, err)
 		}

@@ -768,22 +768,7 @@ func (s *sender) onTxnAbort(ev txnAbortEvent) {
 	s.acc.forEachTopic(func(t *topicState) {
 		if ps := t.parts.Load(); ps != nil {
 			for _, p := range *ps {
-				p.mu.Lock()
-				var drop []*batch
-				kept := p.batches[:0]
-				for _, b := range p.batches {
-					if b.sent {
-						kept = append(kept, b)
-					} else {
-						drop = append(drop, b)
-					}
-				}
-				for i := len(kept); i < len(p.batches); i++ {
-					p.batches[i] = nil
-				}
-				p.batches = kept
-				p.mu.Unlock()
-				for _, b := range drop {
+				for _, b := range p.takeBatches(func(b *batch) bool { return !b.sent }) {
 					b.unqueue()
 					s.failNoBump(b, ErrTransactionAborted)
 				}
