@@ -202,11 +202,11 @@ func (a *accumulator) topic(name string) (t *topicState, created bool) {
 	return v.(*topicState), !loaded
 }
 
-// chooseSticky applies the uniform sticky rule (KIP-794) for a record of
-// size bytes: stay on the current partition until about batch_size bytes
-// went to it, then move to a partition with the least queued, picking at
-// random among equals.
-func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topicMeta, size int) int32 {
+// chooseSticky applies the uniform sticky rule (KIP-794) to a keyless
+// record: stay on the current partition until about batch_size bytes went
+// to it (appendLocked counts them and clears the choice), then move to a
+// partition with the least queued, picking at random among equals.
+func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topicMeta) int32 {
 	cur := t.sticky.Load()
 	if cur >= 0 && int(cur) < len(parts) {
 		return cur

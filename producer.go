@@ -132,7 +132,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	} else {
 		pid = p.cfg.partitioner.Partition(t.name, rec.Key, len(parts), meta.available)
 		if pid == AnyPartition {
-			pid = p.acc.chooseSticky(t, parts, meta, size)
+			pid = p.acc.chooseSticky(t, parts, meta)
 		}
 		if pid < 0 || int(pid) >= len(parts) {
 			return nil, recordInfo{}, fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
