@@ -240,12 +240,6 @@ func (m *producerMetrics) responseRead(c *conn, req *request, n int) {
 
 // --- sender goroutine ---
 
-// connectionOpened and connectionClosed are kept for the sender's calls;
-// connections count themselves (connOpened, connClosed), which also sees
-// the connections the sender drops without telling.
-func (m *producerMetrics) connectionOpened() {}
-func (m *producerMetrics) connectionClosed() {}
-
 func (m *producerMetrics) metadataUpdated(t time.Time) {
 	m.metadataAt.Store(int64(max(m.since(t), 1)))
 }

@@ -274,7 +274,6 @@ func (s *sender) usable(b *brokerState) *conn {
 		s.log("broker connection lost", "broker", b.id, "addr", b.addr, "err", b.conn.failure())
 		s.closeConn(b.conn)
 		b.conn = nil
-		s.metrics.connectionClosed()
 	}
 	return b.conn
 }
@@ -318,7 +317,6 @@ func (s *sender) onConn(ev connEvent) {
 	}
 	b.failures = 0
 	b.conn = ev.conn
-	s.metrics.connectionOpened()
 	if b.id < 0 {
 		s.bootConnected.Store(true)
 	}
@@ -446,7 +444,6 @@ func (s *sender) maintain(now time.Time) time.Time {
 				s.log("closing idle connection", "broker", b.id)
 				s.closeConn(b.conn)
 				b.conn = nil
-				s.metrics.connectionClosed()
 			}
 		}
 		for _, b := range s.brokers {
@@ -547,7 +544,6 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			s.log("broker moved", "broker", id, "from", b.addr, "to", addr)
 			if b.conn != nil {
 				s.closeConn(b.conn)
-				s.metrics.connectionClosed()
 			}
 			b = nil
 		}
@@ -561,7 +557,6 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			s.log("broker left the cluster", "broker", id)
 			if b.conn != nil {
 				s.closeConn(b.conn)
-				s.metrics.connectionClosed()
 			}
 			delete(s.brokers, id)
 		}
@@ -572,7 +567,6 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			if b.conn != nil {
 				s.closeConn(b.conn)
 				b.conn = nil
-				s.metrics.connectionClosed()
 			}
 		}
 	}
