@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,18 +36,6 @@ func TestEpochBumpOnSequenceErrors(t *testing.T) {
 			require.Equal(t, 2, inits.Hits(), "one InitProducerId to bump the epoch")
 		})
 	}
-}
-
-// sendMoreNumbered sends records from..to-1 like sendNumbered.
-func sendMoreNumbered(t *testing.T, p *Producer, topic string, from, to int) []Future {
-	t.Helper()
-	var futs []Future
-	for i := from; i < to; i++ {
-		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
-		require.NoError(t, err)
-		futs = append(futs, f)
-	}
-	return futs
 }
 
 // franz-go#1484: a batch whose append was ambiguous (the broker wrote it
@@ -169,7 +156,7 @@ func TestLeaderShufflesAndNodeChanges(t *testing.T) {
 	send(0, 1000)
 	fake.ShufflePartitionLeaders()
 	send(1000, 2000)
-	id, _, err := fake.AddNode(-1, 0)
+	_, _, err = fake.AddNode(-1, 0)
 	require.NoError(t, err)
 	fake.ShufflePartitionLeaders()
 	send(2000, 3000)
@@ -177,7 +164,6 @@ func TestLeaderShufflesAndNodeChanges(t *testing.T) {
 	send(3000, 4000)
 	fake.ShufflePartitionLeaders()
 	send(4000, 5000)
-	_ = id
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offsets := make(map[int32]map[int64]int)
@@ -273,19 +259,6 @@ func TestFatalErrors(t *testing.T) {
 		require.ErrorAs(t, err, &ke)
 		require.Less(t, time.Since(start), 5*time.Second)
 	})
-}
-
-// errorsJoined is a helper for messages: the distinct errors of futures.
-func errorsJoined(errs []error) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range errs {
-		if e != nil && !seen[e.Error()] {
-			seen[e.Error()] = true
-			out = append(out, e.Error())
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 // An epoch bump waits for batches of unknown fate to be resolved under the

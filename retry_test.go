@@ -17,8 +17,14 @@ import (
 // returns their futures.
 func sendNumbered(t *testing.T, p *Producer, topic string, n int) []Future {
 	t.Helper()
-	futs := make([]Future, 0, n)
-	for i := 0; i < n; i++ {
+	return sendMoreNumbered(t, p, topic, 0, n)
+}
+
+// sendMoreNumbered sends records from..to-1 like sendNumbered.
+func sendMoreNumbered(t *testing.T, p *Producer, topic string, from, to int) []Future {
+	t.Helper()
+	futs := make([]Future, 0, to-from)
+	for i := from; i < to; i++ {
 		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 		require.NoError(t, err)
 		futs = append(futs, f)
@@ -116,13 +122,7 @@ func TestLeaderMoveIsFollowed(t *testing.T) {
 	}
 	leader := fake.LeaderFor(topic, 0)
 	require.NoError(t, fake.MoveTopicPartition(topic, 0, (leader+1)%3))
-	futs := make([]Future, 0, 300)
-	futs = append(futs, first...)
-	for i := 100; i < 300; i++ {
-		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
-		require.NoError(t, err)
-		futs = append(futs, f)
-	}
+	futs := append(first, sendMoreNumbered(t, p, topic, 100, 300)...)
 	requireExactlyOnceInOrder(t, env, topic, futs)
 }
 
@@ -181,10 +181,6 @@ func TestRetriedBatchTakesNoNewRecords(t *testing.T) {
 	// The first batch now waits out its 400 ms backoff at the head of the
 	// queue (it was requeued right after the retry was counted).
 	time.Sleep(20 * time.Millisecond)
-	for i := 1; i < 20; i++ {
-		f, err := p.Send(context.Background(), Record{Topic: topic, Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
-		require.NoError(t, err)
-		futs = append(futs, f)
-	}
+	futs = append(futs, sendMoreNumbered(t, p, topic, 1, 20)...)
 	requireExactlyOnceInOrder(t, env, topic, futs)
 }
