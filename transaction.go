@@ -252,10 +252,8 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 	}
 	tm.opMu.Lock()
 	defer tm.opMu.Unlock()
-	if tm.state.Load() != txnInTransaction {
-		if err := tm.checkSend(); err != nil {
-			return err
-		}
+	if err := tm.checkSend(); err != nil {
+		return err
 	}
 	if groupID == "" {
 		return fmt.Errorf("%w: SendOffsetsToTransaction needs a consumer group id", ErrInvalidConfig)
