@@ -368,11 +368,14 @@ func (s *sender) onAuthFailure(b *brokerState, err error) {
 	s.cfg.logger.Error("kafka: authentication with broker failed; failing its sends", "broker", b.id, "addr", b.addr, "err", err)
 	s.acc.forEachTopic(func(t *topicState) {
 		if t.meta.Load() == nil && t.fatal.Load() == nil {
+			// Forget the topic before waking its Sends, so a Send that
+			// follows their failure starts afresh instead of finding
+			// the failed state.
+			s.acc.topics.CompareAndDelete(t.name, t)
+			s.acc.lastTopic.CompareAndSwap(t, nil)
 			e := err
 			t.fatal.Store(&e)
 			t.markReady()
-			s.acc.topics.CompareAndDelete(t.name, t)
-			s.acc.lastTopic.CompareAndSwap(t, nil)
 			return
 		}
 		if b.id < 0 {

@@ -175,7 +175,12 @@ func (p *Producer) topic(name string) (*topicState, error) {
 	}
 	if v, ok := p.acc.topics.Load(name); ok {
 		t := v.(*topicState)
-		p.acc.lastTopic.Store(t)
+		// Only a topic with metadata is cached: one without may still
+		// be forgotten (conn_security.go), and a cached copy would
+		// outlive that.
+		if t.meta.Load() != nil {
+			p.acc.lastTopic.Store(t)
+		}
 		return t, nil
 	}
 	if err := validateTopic(name); err != nil {
