@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/kpgo/kafka/protocol"
 )
@@ -18,10 +17,13 @@ type batch struct {
 	part    *partition
 	builder protocol.BatchBuilder
 	res     *batchResult
-	cbs     []recordCallback // delivery callbacks given at append time
-	created time.Time        // for linger and the delivery timeout
-	memory  int64            // bytes taken from buffer_memory
-	full    bool             // no more records fit
+	// cbs are the delivery callbacks given at append time (nil without
+	// any); cbRoom is the part of memory taken for them.
+	cbs     *batchCallbacks
+	cbRoom  int64
+	created time.Time // for linger and the delivery timeout
+	memory  int64     // bytes taken from buffer_memory
+	full    bool      // no more records fit
 	// unflushed is the bytes appended but not yet counted in the
 	// partition's queued (under the partition's lock); queuedBytes is
 	// what this batch added to it.
@@ -98,12 +100,16 @@ type partition struct {
 	topic *topicState
 	id    int32
 
+	// The pads keep what Sends write (mu and the queue) and what the
+	// sender writes on cache lines of their own.
+	_       [64]byte
 	mu      sync.Mutex
 	batches []*batch // oldest first; the last one may still take records
 
 	// queued is the bytes waiting in batches, read by the sticky chooser.
 	queued atomic.Int64
 
+	_ [64]byte
 	// Owned by the sender goroutine.
 	leader   int32 // -1 when unknown
 	epoch    int32 // leader epoch
@@ -160,9 +166,9 @@ type accumulator struct {
 	pool *bufferPool
 	// lastTopic is the topic of the latest Send, looked up first.
 	lastTopic atomic.Pointer[topicState]
-	// cbsMu guards cbsFree, callback slices kept for reuse.
+	// cbsMu guards cbsFree, callback records kept for reuse.
 	cbsMu   sync.Mutex
-	cbsFree [][]recordCallback
+	cbsFree []*batchCallbacks
 	// closed is set by Close before it fails what is queued; appends
 	// check it under the partition's lock.
 	closed atomic.Bool
@@ -276,7 +282,7 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 		}
 		if n := len(p.batches); n > 0 {
 			b := p.batches[n-1]
-			if !b.full && a.fits(b, size) {
+			if !b.full && a.fits(b, size) && a.roomForCallback(b, cb) {
 				res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
 				b.stats.appended(size, deadline.sendMs)
 				p.mu.Unlock()
@@ -292,14 +298,18 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 			}
 		}
 		need := int64(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize)
+		var cbRoom int64
 		if cb != nil {
-			// The delivery callbacks a batch keeps count against
-			// buffer_memory too, so that the producer's memory stays
-			// within it (issue 7) whichever form of send is used.
-			need = min(need+int64(a.expectCbs(size))*int64(unsafe.Sizeof(recordCallback{})), a.cfg.bufferMemory)
+			// The callbacks a batch keeps count against buffer_memory
+			// too, so that the producer's memory stays within it
+			// whichever form of send is used.
+			cbRoom = min(a.cbReserve(size), a.cfg.bufferMemory-need)
+			need += max(cbRoom, 0)
 		}
+		need = min(need, a.cfg.bufferMemory)
 		if reserved >= need {
 			b := a.newBatchLocked(p, need, size)
+			b.cbRoom = max(cbRoom, 0)
 			reserved -= need
 			res, idx := a.appendLocked(p, b, ts, key, value, headers, size, cb, info)
 			b.stats.appended(size, deadline.sendMs)
@@ -370,11 +380,7 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 		p.topic.sticky.CompareAndSwap(p.id, -1)
 	}
 	if cb != nil {
-		info.index = idx
-		if b.cbs == nil {
-			b.cbs = a.getCbs(a.expectCbs(size))
-		}
-		b.cbs = append(b.cbs, recordCallback{info: info, fn: cb})
+		a.addCallback(b, idx, cb, &info)
 	}
 	if b.builder.Size() >= a.cfg.batchSize || (a.cfg.batchMaxRecords > 0 && b.builder.NumRecords() >= a.cfg.batchMaxRecords) {
 		b.full = true
@@ -428,51 +434,23 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 				err = sg.err
 			}
 		}
-		r.complete(baseOffset, logAppendTime, logStartOffset, err, r.splitCbs)
+		r.complete(baseOffset, logAppendTime, logStartOffset, err, nil, r.splitCbs)
 	} else {
-		r.complete(baseOffset, logAppendTime, logStartOffset, err, b.cbs)
+		r.complete(baseOffset, logAppendTime, logStartOffset, err, b, nil)
 	}
 	a.incMu.Lock()
 	delete(a.incomplete, b.res)
 	a.incMu.Unlock()
 	a.release(b)
+	// done closes last: after the callbacks, as the Java client completes
+	// its future after them, so Flush returns only when every callback of
+	// the records it waited for has run; and after the release, so that
+	// the batch's memory is free by then. Get and IsDone look at settled,
+	// so a callback may still call Get on its own future.
+	close(r.done)
 }
 
 // release returns b's buffers and memory.
-// expectCbs estimates how many records of about size bytes a batch
-// takes; size is an upper bound, and records are usually smaller.
-func (a *accumulator) expectCbs(size int) int {
-	return a.cfg.batchSize*3/(max(size, 1)*2) + 1
-}
-
-// getCbs returns an empty callback slice for a batch, reused when one is
-// free, else with room for expect records so it rarely grows: grown anew
-// for every batch, these slices were most of the callback form's garbage,
-// and garbage is what makes the heap outgrow buffer_memory.
-func (a *accumulator) getCbs(expect int) []recordCallback {
-	a.cbsMu.Lock()
-	if k := len(a.cbsFree); k > 0 {
-		s := a.cbsFree[k-1]
-		a.cbsFree[k-1] = nil
-		a.cbsFree = a.cbsFree[:k-1]
-		a.cbsMu.Unlock()
-		return s
-	}
-	a.cbsMu.Unlock()
-	return make([]recordCallback, 0, expect)
-}
-
-// putCbs keeps a batch's callback slice for the next batch; no more are
-// kept than batches fit in buffer_memory.
-func (a *accumulator) putCbs(s []recordCallback) {
-	clear(s[:cap(s)])
-	a.cbsMu.Lock()
-	if int64(len(a.cbsFree)+1)*int64(max(a.cfg.batchSize, 1)) <= a.cfg.bufferMemory {
-		a.cbsFree = append(a.cbsFree, s[:0])
-	}
-	a.cbsMu.Unlock()
-}
-
 func (a *accumulator) release(b *batch) {
 	if a.records != nil {
 		a.records.release(int64(b.numRecords()))
@@ -482,7 +460,7 @@ func (a *accumulator) release(b *batch) {
 	}
 	b.builder.Reset(nil)
 	if b.cbs != nil {
-		a.putCbs(b.cbs)
+		a.putCallbacks(b.cbs)
 	}
 	if b.compressed != nil {
 		// The request that carried it was encoded long ago (a request

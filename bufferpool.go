@@ -92,6 +92,18 @@ func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadli
 	return cause
 }
 
+// tryAcquire takes n bytes of room if they are free and nobody waits,
+// without waiting.
+func (p *bufferPool) tryAcquire(n int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || len(p.waiters) > 0 || p.avail < n {
+		return false
+	}
+	p.avail -= n
+	return true
+}
+
 // release returns n bytes of room.
 func (p *bufferPool) release(n int64) {
 	p.mu.Lock()

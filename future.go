@@ -146,10 +146,11 @@ func (c *recordCallback) run(r *batchResult) {
 	}
 }
 
-// complete sets the outcome, wakes every waiter and runs the callbacks
-// registered so far: first those given at append time (early), then those
-// added through futures. It runs on the producer's sender goroutine.
-func (r *batchResult) complete(baseOffset, logAppendTime, logStartOffset int64, err error, early []recordCallback) {
+// complete sets the outcome and runs the callbacks registered so far:
+// first those given at append time (b's, or early for a split batch), then
+// those added through futures. It runs on the producer's sender goroutine;
+// the caller closes done after it.
+func (r *batchResult) complete(baseOffset, logAppendTime, logStartOffset int64, err error, b *batch, early []recordCallback) {
 	r.baseOffset, r.logAppendTime, r.logStartOffset, r.err = baseOffset, logAppendTime, logStartOffset, err
 	r.mu.Lock()
 	r.completed = true
@@ -157,17 +158,15 @@ func (r *batchResult) complete(baseOffset, logAppendTime, logStartOffset int64, 
 	r.late = nil
 	r.mu.Unlock()
 	r.settled.Store(true)
+	if b != nil {
+		b.runCallbacks(r)
+	}
 	for i := range early {
 		early[i].run(r)
 	}
 	for i := range late {
 		late[i].run(r)
 	}
-	// done closes after the callbacks, as the Java client completes its
-	// future after them, so Flush returns only when every callback of the
-	// records it waited for has run. Get and IsDone look at settled, so a
-	// callback may still call Get on its own future.
-	close(r.done)
 }
 
 // Future is the pending result of one Send, kafka-python's

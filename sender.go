@@ -1350,14 +1350,11 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 	r.mu.Lock()
 	if r.pending == 0 {
 		r.pending = 1
-		r.splitCbs = b.cbs
-	} else {
-		r.splitCbs = append(r.splitCbs, b.cbs...)
 	}
+	r.splitCbs = append(r.splitCbs, b.callbacks()...)
 	r.pending++ // b is replaced by two parts
 	r.mu.Unlock()
 	halves[0].memory, b.memory = b.memory, 0
-	b.cbs = nil
 	s.acc.release(b)
 	s.requeue(halves[1])
 	s.requeue(halves[0])

@@ -167,7 +167,13 @@ func NewClient(ctx context.Context, kind string, w Workload, bootstrap []string)
 // a channel, so the harness adds as little as it can to either client's
 // figures.
 type tracker struct {
+	// The pads keep acked, which the client's goroutines add to, off
+	// the cache lines of the producing loop's variables: sharing one
+	// made each side stall on the other and inflated both clients'
+	// figures.
+	_      [64]byte
 	acked  atomic.Int64
+	_      [64]byte
 	target int64 // set before the records it counts are produced
 	all    chan struct{}
 	first  atomic.Pointer[error]

@@ -1,0 +1,174 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// mixedRecord is the i-th record of a mixed run: its shape varies with i
+// so the metadata a callback reports can be told apart.
+func mixedRecord(topic string, i int) Record {
+	r := Record{Topic: topic, Value: fmt.Appendf(nil, "value-%d", i)}
+	switch i % 5 {
+	case 1:
+		r.Key = fmt.Appendf(nil, "key-%d", i)
+	case 2:
+		r.Headers = []Header{{Key: "h", Value: []byte("12345")}, {Key: "nil", Value: nil}}
+	case 3:
+		r.Timestamp = time.UnixMilli(1700000000000 + int64(i))
+	case 4:
+		r.Value = nil
+		r.Key = []byte{}
+	}
+	return r
+}
+
+// checkMetadata checks what a callback reported of record i, sent as r,
+// at offset want.
+func checkMetadata(t *testing.T, i int, r Record, md RecordMetadata, want int64, sentAfter time.Time) {
+	t.Helper()
+	require.Equal(t, want, md.Offset, "offset of record %d", i)
+	size := func(b []byte) int32 {
+		if b == nil {
+			return -1
+		}
+		return int32(len(b))
+	}
+	require.Equal(t, size(r.Key), md.SerializedKeySize, "key size of record %d", i)
+	require.Equal(t, size(r.Value), md.SerializedValueSize, "value size of record %d", i)
+	hs := int32(-1)
+	if len(r.Headers) > 0 {
+		hs = 0
+		for _, h := range r.Headers {
+			hs += int32(len(h.Key) + len(h.Value))
+		}
+	}
+	require.Equal(t, hs, md.SerializedHeaderSize, "header size of record %d", i)
+	if !r.Timestamp.IsZero() {
+		require.Equal(t, r.Timestamp.UnixMilli(), md.Timestamp.UnixMilli(), "timestamp of record %d", i)
+	} else {
+		require.GreaterOrEqual(t, md.Timestamp.UnixMilli(), sentAfter.UnixMilli()-1, "timestamp of record %d", i)
+		require.LessOrEqual(t, md.Timestamp.UnixMilli(), time.Now().UnixMilli(), "timestamp of record %d", i)
+	}
+}
+
+// sendMixed sends n records to one partition through every form of send
+// at once: a shared callback, a closure per record, and futures, which a
+// batch keeps apart. It returns a wait that checks what each record's
+// callback or future reported against its offset in send order.
+func sendMixed(t *testing.T, p *Producer, topic string, n int) func() {
+	ctx := context.Background()
+	start := time.Now()
+	var mu sync.Mutex
+	got := make([]*RecordMetadata, n)
+	recs := make([]Record, n)
+	futs := map[int]Future{}
+	var shared sync.Map // index by value, for the shared callback
+	sharedCb := func(md RecordMetadata, err error) {
+		require.NoError(t, err)
+		// The value names the record, except for null values, which
+		// the shared callback is never given.
+		i, ok := shared.Load(md.Offset)
+		require.True(t, ok)
+		mu.Lock()
+		got[i.(int)] = &md
+		mu.Unlock()
+	}
+	for i := range n {
+		recs[i] = mixedRecord(topic, i)
+		switch {
+		case i%7 == 3:
+			f, err := p.Send(ctx, recs[i])
+			require.NoError(t, err)
+			futs[i] = f
+		case i%3 == 0 && recs[i].Value != nil:
+			// Offsets are the send order on one partition.
+			shared.Store(int64(i), i)
+			require.NoError(t, p.Produce(ctx, recs[i], sharedCb))
+		default:
+			require.NoError(t, p.Produce(ctx, recs[i], func(md RecordMetadata, err error) {
+				require.NoError(t, err)
+				mu.Lock()
+				got[i] = &md
+				mu.Unlock()
+			}))
+		}
+	}
+	return func() {
+		require.NoError(t, p.Flush(ctx))
+		for i, f := range futs {
+			md, err := f.Get(ctx)
+			require.NoError(t, err)
+			got[i] = &md
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range n {
+			require.NotNil(t, got[i], "record %d reported nothing", i)
+			checkMetadata(t, i, recs[i], *got[i], int64(i), start)
+		}
+	}
+}
+
+// Batches keep a run per callback and a shape per record instead of a
+// callback per record; every form of send still reports each record's own
+// offset, sizes and timestamp.
+func TestProduceCallbacksReportTheirRecords(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producer(Linger(100 * time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	sendMixed(t, p, topic, 500)()
+}
+
+// A batch split after MESSAGE_TOO_LARGE (KIP-126) hands each record's
+// callback on to the half that carries it.
+func TestProduceCallbacksSurviveSplit(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producer(Linger(100*time.Millisecond), BatchSize(1<<20), RetryBackoff(10*time.Millisecond))
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(t, err)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.MessageTooLarge, Count: 2})
+	sendMixed(t, p, topic, 400)()
+	require.Equal(t, 2, h.Hits())
+}
+
+// A closure per record needs a run per record: more than a batch reserves.
+// The batch takes more of buffer_memory while it can, and else closes, so
+// every record is still delivered and reported, and the memory comes back.
+func TestProduceCallbackPerRecordWithinBufferMemory(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	const bufferMemory = 64 << 10
+	p := env.producer(Linger(20*time.Millisecond), BatchSize(16<<10), BufferMemory(bufferMemory))
+	ctx := context.Background()
+	_, err := p.PartitionsFor(ctx, topic)
+	require.NoError(t, err)
+	const n = 3000
+	var wg sync.WaitGroup
+	offsets := make([]int64, n)
+	for i := range n {
+		wg.Add(1)
+		require.NoError(t, p.Produce(ctx, Record{Topic: topic, Value: []byte("x")}, func(md RecordMetadata, err error) {
+			defer wg.Done()
+			require.NoError(t, err)
+			offsets[i] = md.Offset
+		}))
+	}
+	wg.Wait()
+	for i, o := range offsets {
+		require.Equal(t, int64(i), o)
+	}
+	require.Equal(t, int64(bufferMemory), p.acc.pool.available())
+}
