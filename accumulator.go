@@ -16,6 +16,7 @@ import (
 type batch struct {
 	part    *partition
 	builder protocol.BatchBuilder
+	buf     []byte // the pooled buffer builder appends into, for release
 	res     *batchResult
 	// cbs are the delivery callbacks given at append time (nil without
 	// any); cbRoom is the part of memory taken for them.
@@ -32,7 +33,8 @@ type batch struct {
 	stats       batchStats // for metrics: metrics.go
 
 	// Owned by the sender once the batch is drained.
-	sealed      []byte // the wire batch; nil until sealed
+	sealed      []byte // the wire batch; nil until sealed, and once a compressed one is encoded
+	sealedLen   int    // the wire batch's size, once sealed
 	compressed  []byte // pooled buffer backing sealed when compressed
 	seqSet      bool   // baseSeq, pid and epoch are assigned
 	baseSeq     int32
@@ -50,6 +52,14 @@ type batch struct {
 }
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
+
+// setBuffer makes b's builder append into buf, a pooled buffer. The pool
+// takes buf back at release even if the builder outgrew it: an arena
+// buffer must not be lost.
+func (b *batch) setBuffer(buf []byte) {
+	b.buf = buf
+	b.builder.Reset(buf)
+}
 
 // takeBatches removes from p's queue the batches drop selects, keeping the
 // others in order, and returns the removed ones; drop runs under p's lock.
@@ -351,7 +361,7 @@ func (a *accumulator) newBatchLocked(p *partition, memory int64, size int) *batc
 		created: time.Now(),
 		memory:  memory,
 	}
-	b.builder.Reset(a.pool.getBuf(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize))
+	b.setBuffer(a.pool.getBuf(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize))
 	p.batches = append(p.batches, b)
 	a.incMu.Lock()
 	a.incomplete[b.res] = struct{}{}
@@ -455,9 +465,10 @@ func (a *accumulator) release(b *batch) {
 	if a.records != nil {
 		a.records.release(int64(b.numRecords()))
 	}
-	if buf := b.builder.Buffer(); buf != nil {
-		a.pool.putBuf(buf)
+	if b.buf != nil {
+		a.pool.putBuf(b.buf)
 	}
+	b.buf = nil
 	b.builder.Reset(nil)
 	if b.cbs != nil {
 		a.putCallbacks(b.cbs)

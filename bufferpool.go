@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // bufferPool bounds the bytes (and optionally the records) buffered and
@@ -23,6 +24,13 @@ type bufferPool struct {
 	// free holds batch buffers of the standard size for reuse.
 	free    [][]byte
 	bufSize int
+	// arena, where the platform allows, holds total's worth of the
+	// standard buffers outside the Go heap. On the heap, buffer_memory's
+	// worth of live buffers lets the collector grow the heap to about
+	// twice that before it runs, so the producer took twice
+	// buffer_memory (issue 7). arenaOut counts its buffers handed out.
+	arena    []byte
+	arenaOut int
 
 	// waited, if set, is told how long an acquire that had to wait
 	// waited and how it ended (metrics; never called on the fast path).
@@ -36,7 +44,40 @@ type poolWaiter struct {
 }
 
 func newBufferPool(name, unit string, total int64, bufSize int) *bufferPool {
-	return &bufferPool{name: name, unit: unit, total: total, avail: total, bufSize: bufSize}
+	p := &bufferPool{name: name, unit: unit, total: total, avail: total, bufSize: bufSize}
+	if bufSize > 0 {
+		n := int(total / int64(bufSize))
+		p.arena = mapArena(n * bufSize)
+		// Stacked so that the first buffer is handed out first: pages
+		// are touched only as buffers are needed.
+		for i := n - 1; i >= 0 && p.arena != nil; i-- {
+			p.free = append(p.free, p.arena[i*bufSize:i*bufSize:(i+1)*bufSize])
+		}
+	}
+	return p
+}
+
+// inArena reports whether b is one of the arena's buffers.
+func (p *bufferPool) inArena(b []byte) bool {
+	if len(p.arena) == 0 || cap(b) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(p.arena)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return at >= start && at < start+uintptr(len(p.arena))
+}
+
+// unmap returns the arena to the system once every buffer is back; a
+// buffer still out, which Close's waits rule out, keeps it mapped.
+func (p *bufferPool) unmap() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.arena == nil || p.arenaOut > 0 {
+		return
+	}
+	p.free = nil
+	unmapArena(p.arena)
+	p.arena = nil
 }
 
 // acquire takes n bytes of room, waiting until deadline or ctx's end.
@@ -147,7 +188,11 @@ func (p *bufferPool) getBuf(n int) []byte {
 		p.mu.Lock()
 		if k := len(p.free); k > 0 {
 			b := p.free[k-1]
+			p.free[k-1] = nil
 			p.free = p.free[:k-1]
+			if p.inArena(b) {
+				p.arenaOut++
+			}
 			p.mu.Unlock()
 			return b[:0]
 		}
@@ -164,7 +209,10 @@ func (p *bufferPool) putBuf(b []byte) {
 		return
 	}
 	p.mu.Lock()
-	if int64(len(p.free)+1)*int64(p.bufSize) <= p.total {
+	if p.inArena(b) {
+		p.arenaOut--
+		p.free = append(p.free, b[:0])
+	} else if int64(len(p.free)+1)*int64(p.bufSize) <= p.total {
 		p.free = append(p.free, b[:0])
 	}
 	p.mu.Unlock()

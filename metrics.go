@@ -272,10 +272,10 @@ func (m *producerMetrics) responseReceived(req *produceRequest, resp *protocol.P
 		m.mu.Lock()
 	}
 	for _, b := range req.batches {
-		if b.sealed == nil {
+		if b.sealedLen == 0 {
 			continue
 		}
-		n, unc, comp := int(b.numRecords()), b.builder.Size(), len(b.sealed)
+		n, unc, comp := int(b.numRecords()), b.builder.Size(), b.sealedLen
 		records += n
 		bytes += comp
 		for _, h := range m.hooks.written {

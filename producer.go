@@ -292,6 +292,8 @@ func (p *Producer) Close(ctx context.Context) error {
 			p.txn.close()
 		}
 		p.clock.close()
+		// Nothing holds a batch buffer any more.
+		p.acc.pool.unmap()
 		p.cfg.logger.Debug("kafka: producer closed")
 	})
 	return p.closeErr

@@ -1082,7 +1082,7 @@ func (s *sender) seal(b *batch) error {
 	if err != nil {
 		return err
 	}
-	b.sealed = sealed
+	b.sealed, b.sealedLen = sealed, len(sealed)
 	if comp != nil {
 		b.compressed = sealed
 	}
@@ -1110,7 +1110,20 @@ func (s *sender) write(req *produceRequest) {
 					return dst, err
 				}
 			}
-			return appendProduceRequest(dst, version, acks, timeout, s.txnID, req.batches), nil
+			dst = appendProduceRequest(dst, version, acks, timeout, s.txnID, req.batches)
+			// The frame holds a copy, so a compressed batch's buffer
+			// goes back to the pool now rather than when the batch is
+			// acknowledged, and a retry compresses it again: buffers for
+			// compressed bytes were most of the memory outside
+			// buffer_memory (issue 7).
+			for _, b := range req.batches {
+				if b.compressed != nil {
+					buf := b.compressed[:0]
+					compressPool.Put(&buf)
+					b.sealed, b.compressed = nil, nil
+				}
+			}
+			return dst, nil
 		},
 		done: func(body []byte, err error) {
 			if err != nil || body == nil {
@@ -1284,7 +1297,7 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 			return
 		}
 		s.fail(b, fmt.Errorf("%w: a record of %d bytes (batch of %d bytes) was refused by broker %d: %w",
-			ErrRecordTooLarge, b.builder.Size()-protocol.RecordBatchHeaderSize, len(b.sealed), p.leader, err))
+			ErrRecordTooLarge, b.builder.Size()-protocol.RecordBatchHeaderSize, b.sealedLen, p.leader, err))
 	case isFatal(err):
 		s.finishInFlight(b)
 		s.setFatal(err)
@@ -1338,7 +1351,7 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 			sent:       b.sent,
 			full:       true,
 		}
-		nb.builder.Reset(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
+		nb.setBuffer(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
 		for i := range part {
 			nb.builder.Append(baseTS+part[i].TimestampDelta, part[i].Key, part[i].Value, part[i].Headers)
 		}
