@@ -14,6 +14,7 @@ func mapArena(size int) []byte {
 	if err != nil {
 		return nil
 	}
+	adviseHugePages(b)
 	return b
 }
 
