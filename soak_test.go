@@ -34,7 +34,10 @@ func TestSoakUnderFaults(t *testing.T) {
 	fake := env.needFake()
 	topic := env.topic(partitions)
 	p := env.producer(Linger(2*time.Millisecond), RetryBackoff(5*time.Millisecond), RetryBackoffMax(50*time.Millisecond),
-		RequestTimeout(2*time.Second), BatchSize(32<<10))
+		RequestTimeout(2*time.Second), BatchSize(32<<10),
+		// Compressed batches give their buffer back once encoded and
+		// are compressed again for a retry: the soak covers that too.
+		CompressionType("lz4"))
 	_, err := p.PartitionsFor(context.Background(), topic)
 	require.NoError(t, err)
 
@@ -89,6 +92,11 @@ func TestSoakUnderFaults(t *testing.T) {
 		go func() {
 			defer senders.Done()
 			for i := 0; i < perG; i++ {
+				if i%1000 == 999 {
+					// Paced, so that the run spans about a second of
+					// faults however fast the producer is.
+					time.Sleep(20 * time.Millisecond)
+				}
 				id := g*perG + i
 				rec := Record{
 					Topic: topic,
