@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,31 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// producerGoroutines counts the goroutines running or started by the
+// library's own code (tests' goroutines, and the test closures kfake
+// runs, are not counted) and returns their stacks.
+func producerGoroutines() (int, string) {
+	buf := make([]byte, 4<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var n int
+	var out strings.Builder
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		lines := strings.Split(g, "\n")
+		ours := false
+		for i := 1; i+1 < len(lines); i += 2 {
+			fn := strings.TrimPrefix(lines[i], "created by ")
+			file := strings.TrimSpace(lines[i+1])
+			if strings.HasPrefix(fn, "github.com/kpgo/kafka.") && !strings.Contains(file, "_test.go:") {
+				ours = true
+			}
+		}
+		if ours {
+			n++
+			out.WriteString(g)
+			out.WriteString("\n\n")
+		}
+	}
+	return n, out.String()
 }
