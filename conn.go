@@ -25,7 +25,14 @@ type request struct {
 	apiKey  int16
 	version int16
 	// encode appends the request body.
-	encode     func(dst []byte) ([]byte, error)
+	encode func(dst []byte) ([]byte, error)
+	// encodeVec, if set, is encode leaving large parts of the body out
+	// of dst and marking where they go, for connections that write them
+	// from where they are (see writeVec).
+	encodeVec func(dst []byte, splices []protocol.Splice) ([]byte, []protocol.Splice, error)
+	// written, if set, runs on the writer once it is through with the
+	// request's bytes, written or not; done may have run already.
+	written    func()
 	noResponse bool
 	timeout    time.Duration
 	done       func(body []byte, err error)
@@ -43,6 +50,7 @@ type conn struct {
 	addr     string
 	clientID *string
 	nc       net.Conn
+	vectored bool               // nc writes net.Buffers with one writev
 	versions map[int16][2]int16 // the broker's [min, max] per API key
 	sasl     *saslState         // nil without SASL; see conn_security.go
 
@@ -106,6 +114,9 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 		return nil, err
 	}
 	c.versions = versions
+	// Plain TCP connections write a request's batches with writev; TLS
+	// would make a record of each piece, so it gets them copied.
+	_, c.vectored = c.nc.(*net.TCPConn)
 	c.metrics.connOpened(c)
 	c.wg.Add(2)
 	go c.writeLoop()
@@ -283,6 +294,8 @@ func (c *conn) writeLoop() {
 	w := bufio.NewWriterSize(c.nc, 64<<10)
 	var corrID int32
 	var frame []byte
+	var splices []protocol.Splice
+	var vec net.Buffers
 	for {
 		var req *request
 		select {
@@ -303,12 +316,21 @@ func (c *conn) writeLoop() {
 			APIKey: req.apiKey, APIVersion: req.version, CorrelationID: corrID, ClientID: c.clientID,
 		}, flexible)
 		var err error
-		frame, err = req.encode(frame)
+		splices = splices[:0]
+		if req.encodeVec != nil && c.vectored {
+			frame, splices, err = req.encodeVec(frame, splices)
+		} else {
+			frame, err = req.encode(frame)
+		}
 		if err != nil {
 			req.done(nil, err)
 			continue
 		}
-		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+		size := len(frame)
+		for _, s := range splices {
+			size += len(s.Bytes)
+		}
+		binary.BigEndian.PutUint32(frame, uint32(size-4))
 		if !req.noResponse {
 			req.deadline = time.Now().Add(req.timeout)
 			select {
@@ -318,11 +340,24 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
-		_, err = w.Write(frame)
+		if size <= w.Available() || len(splices) == 0 {
+			// Small: into the buffer, pieces and all.
+			_, err = w.Write(frame[:pieceEnd(splices, 0, len(frame))])
+			for i := 0; err == nil && i < len(splices); i++ {
+				if _, err = w.Write(splices[i].Bytes); err == nil {
+					_, err = w.Write(frame[splices[i].At:pieceEnd(splices, i+1, len(frame))])
+				}
+			}
+		} else {
+			vec, err = c.writeVec(w, vec, frame, splices)
+		}
 		// Write out now unless more requests are already waiting, so
 		// pipelined requests share a syscall.
 		if err == nil && len(c.writeCh) == 0 {
 			err = w.Flush()
+		}
+		if req.written != nil {
+			req.written()
 		}
 		c.lastUsed.set(time.Now())
 		if err != nil {
@@ -333,7 +368,7 @@ func (c *conn) writeLoop() {
 			c.fail(werr)
 			return
 		}
-		c.metrics.requestWritten(c, req, len(frame))
+		c.metrics.requestWritten(c, req, size)
 		if req.noResponse {
 			req.done(nil, nil)
 		}
@@ -341,6 +376,38 @@ func (c *conn) writeLoop() {
 			frame = nil // Do not pin a huge buffer.
 		}
 	}
+}
+
+// pieceEnd is where the frame's piece before splice i ends: at splice i,
+// or at the frame's end after the last.
+func pieceEnd(splices []protocol.Splice, i, end int) int {
+	if i < len(splices) {
+		return splices[i].At
+	}
+	return end
+}
+
+// writeVec writes a large frame whose batches stay where they are, the
+// frame's own bytes between them, with as few writev calls as the system
+// allows: a record is then copied once, into its batch, on its way to the
+// socket. Requests buffered before it go first. The batches are not
+// released while this runs, because that follows the request's done:
+// after a response, which the broker sends only once it has every byte,
+// so after the writev that copied them; or after a failure, which waits
+// for the writer to stop (see readLoop).
+func (c *conn) writeVec(w *bufio.Writer, vec net.Buffers, frame []byte, splices []protocol.Splice) (net.Buffers, error) {
+	if err := w.Flush(); err != nil {
+		return vec, err
+	}
+	vec = append(vec[:0], frame[:splices[0].At])
+	for i, s := range splices {
+		vec = append(vec, s.Bytes, frame[s.At:pieceEnd(splices, i+1, len(frame))])
+	}
+	// WriteTo consumes its receiver; vec keeps the backing array.
+	bufs := vec
+	_, err := bufs.WriteTo(c.nc)
+	clear(vec)
+	return vec[:0], err
 }
 
 // drainWrites fails requests queued but never written.
@@ -384,6 +451,10 @@ func (c *conn) readLoop() {
 				err = fmt.Errorf("%w: read from %s: %w", ErrBrokerUnreachable, c.addr, err)
 			}
 			c.fail(err)
+			// The writer may still be writing this request, from its
+			// batches' own buffers (writeVec): done, after which they
+			// may be reused, waits until it stops.
+			<-c.writerDone
 			req.done(nil, c.failure())
 			return
 		}
@@ -393,6 +464,7 @@ func (c *conn) readLoop() {
 		if r.Err() != nil || id != req.corrID {
 			err := fmt.Errorf("%w: %s: response correlation id %d, want %d", ErrBrokerUnreachable, c.addr, id, req.corrID)
 			c.fail(err)
+			<-c.writerDone
 			req.done(nil, c.failure())
 			return
 		}

@@ -84,6 +84,12 @@ type produceRequest struct {
 	batches []*batch
 	version int16
 	sentAt  time.Time
+
+	// mu orders the writer's freeing of compressed buffers after the
+	// write (see write) against the sender's taking the batches back
+	// once the request is answered, which sets answered.
+	mu       sync.Mutex
+	answered bool
 }
 
 // sender is the producer's one background goroutine (DESIGN.md): it picks
@@ -1105,17 +1111,31 @@ func (s *sender) write(req *produceRequest) {
 		timeout:    s.cfg.requestTimeout,
 		noResponse: acks == 0,
 		encode: func(dst []byte) ([]byte, error) {
-			for _, b := range req.batches {
-				if err := s.seal(b); err != nil {
-					return dst, err
-				}
+			if err := s.sealAll(req.batches); err != nil {
+				return dst, err
 			}
-			dst = appendProduceRequest(dst, version, acks, timeout, s.txnID, req.batches)
-			// The frame holds a copy, so a compressed batch's buffer
-			// goes back to the pool now rather than when the batch is
-			// acknowledged, and a retry compresses it again: buffers for
-			// compressed bytes were most of the memory outside
-			// buffer_memory (issue 7).
+			m := buildProduceRequest(acks, timeout, s.txnID, req.batches)
+			return m.AppendTo(dst, version), nil
+		},
+		encodeVec: func(dst []byte, splices []protocol.Splice) ([]byte, []protocol.Splice, error) {
+			if err := s.sealAll(req.batches); err != nil {
+				return dst, splices, err
+			}
+			m := buildProduceRequest(acks, timeout, s.txnID, req.batches)
+			dst, splices = m.AppendToVec(dst, version, splices)
+			return dst, splices, nil
+		},
+		written: func() {
+			// Once written, a compressed batch's buffer goes back to the
+			// pool rather than when the batch is acknowledged, and a
+			// retry compresses it again: these buffers were most of the
+			// memory outside buffer_memory (issue 7). The answer may
+			// have come first; then the batches are no longer ours.
+			req.mu.Lock()
+			defer req.mu.Unlock()
+			if req.answered {
+				return
+			}
 			for _, b := range req.batches {
 				if b.compressed != nil {
 					buf := b.compressed[:0]
@@ -1123,7 +1143,6 @@ func (s *sender) write(req *produceRequest) {
 					b.sealed, b.compressed = nil, nil
 				}
 			}
-			return dst, nil
 		},
 		done: func(body []byte, err error) {
 			if err != nil || body == nil {
@@ -1141,9 +1160,19 @@ func (s *sender) write(req *produceRequest) {
 	req.conn.send(r)
 }
 
-// appendProduceRequest encodes a ProduceRequest body from drained batches,
+// sealAll seals the batches of a request, on the connection's writer.
+func (s *sender) sealAll(batches []*batch) error {
+	for _, b := range batches {
+		if err := s.seal(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildProduceRequest builds a ProduceRequest from drained, sealed batches,
 // grouping partitions by topic as the schema requires.
-func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, txnID *string, batches []*batch) []byte {
+func buildProduceRequest(acks int16, timeoutMs int32, txnID *string, batches []*batch) protocol.ProduceRequest {
 	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs, TransactionalId: txnID}
 	for _, b := range batches {
 		t := b.part.topic
@@ -1163,11 +1192,14 @@ func appendProduceRequest(dst []byte, version, acks int16, timeoutMs int32, txnI
 		}
 		td.PartitionData = append(td.PartitionData, protocol.PartitionProduceData{Index: b.part.id, Records: b.sealed})
 	}
-	return req.AppendTo(dst, version)
+	return req
 }
 
 func (s *sender) onProduce(ev produceEvent) {
 	req := ev.req
+	req.mu.Lock()
+	req.answered = true
+	req.mu.Unlock()
 	req.broker.inFlight--
 	now := time.Now()
 	s.metrics.responseReceived(req, ev.resp, now)
