@@ -271,23 +271,12 @@ func (a *accumulator) appendRecord(ctx context.Context, p *partition, ts int64, 
 			return nil, 0, err
 		}
 	}
-	res, idx, err := a.appendToBatch(ctx, p, ts, key, value, headers, size, cb, info, deadline)
-	if err != nil && a.records != nil {
-		a.records.release(1)
-	}
-	return res, idx, err
-}
-
-func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64, key, value []byte, headers []Header,
-	size int, cb func(RecordMetadata, error), info recordInfo, deadline *blockDeadline) (*batchResult, int32, error) {
 	var reserved int64
 	for {
 		p.mu.Lock()
 		if a.closed.Load() {
 			p.mu.Unlock()
-			if reserved > 0 {
-				a.pool.release(reserved)
-			}
+			a.unreserve(reserved)
 			return nil, 0, ErrProducerClosed
 		}
 		if n := len(p.batches); n > 0 {
@@ -334,12 +323,21 @@ func (a *accumulator) appendToBatch(ctx context.Context, p *partition, ts int64,
 		// Wait for room without holding the partition's lock, then look
 		// again: another goroutine may have opened a batch meanwhile.
 		if err := a.pool.acquire(ctx, need-reserved, deadline); err != nil {
-			if reserved > 0 {
-				a.pool.release(reserved)
-			}
+			a.unreserve(reserved)
 			return nil, 0, err
 		}
 		reserved = need
+	}
+}
+
+// unreserve gives back what a failed append took: reserved bytes of
+// buffer_memory and its place in queue_buffering_max_messages.
+func (a *accumulator) unreserve(reserved int64) {
+	if reserved > 0 {
+		a.pool.release(reserved)
+	}
+	if a.records != nil {
+		a.records.release(1)
 	}
 }
 
