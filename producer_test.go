@@ -370,6 +370,61 @@ func TestBackPressure(t *testing.T) {
 	}
 }
 
+// queue_buffering_max_messages bounds the records buffered: a Send beyond
+// it waits for room up to max_block_ms, a Send that fails gives its place
+// back, and room returns as records are acknowledged.
+func TestMaxBufferedRecords(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producer(MaxBufferedRecords(10), Linger(time.Hour), MaxBlock(100*time.Millisecond))
+	ctx := context.Background()
+	_, err := p.PartitionsFor(ctx, topic)
+	require.NoError(t, err)
+	var futs []Future
+	for range 10 {
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	for range 3 {
+		_, err = p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.ErrorIs(t, err, ErrBufferFull)
+		require.Contains(t, err.Error(), "queue_buffering_max_messages")
+	}
+	require.Equal(t, int64(0), p.acc.records.available(), "failed Sends took no place")
+	require.NoError(t, p.Flush(ctx))
+	for _, f := range futs {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	require.Equal(t, int64(10), p.acc.records.available())
+	_, err = p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+
+	// A Send that fails for want of buffer_memory gives its record's
+	// place back too.
+	fake := env.needFake()
+	release := make(chan struct{})
+	defer close(release)
+	fake.ControlKey(0, func(kmsgRequest) (kmsgResponse, error, bool) {
+		fake.KeepControl()
+		fake.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	p = env.producer(MaxBufferedRecords(100), BufferMemory(32<<10), BatchSize(16<<10), Linger(time.Hour), MaxBlock(100*time.Millisecond))
+	_, err = p.PartitionsFor(ctx, topic)
+	require.NoError(t, err)
+	sent := 0
+	for ; sent < 100; sent++ {
+		if _, err = p.Send(ctx, Record{Topic: topic, Value: make([]byte, 10_000)}); err != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, err, ErrBufferFull)
+	require.Contains(t, err.Error(), "buffer_memory")
+	require.Equal(t, int64(100-sent), p.acc.records.available())
+}
+
 func TestCloseWithBufferedRecords(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
