@@ -72,11 +72,11 @@ func NewProducer(opts ...Option) (*Producer, error) {
 // The record's byte slices are copied before Send returns; the caller may
 // reuse them.
 func (p *Producer) Send(ctx context.Context, rec Record) (Future, error) {
-	res, info, err := p.send(ctx, &rec, nil)
-	if err != nil {
+	var f Future
+	if err := p.send(ctx, &rec, nil, &f); err != nil {
 		return Future{}, err
 	}
-	return Future{res: res, info: info}, nil
+	return f, nil
 }
 
 // Produce is the callback form of Send, for confluent-kafka-style delivery
@@ -89,45 +89,46 @@ func (p *Producer) Produce(ctx context.Context, rec Record, callback func(Record
 	if callback == nil {
 		callback = func(RecordMetadata, error) {}
 	}
-	_, _, err := p.send(ctx, &rec, callback)
-	return err
+	return p.send(ctx, &rec, callback, nil)
 }
 
-func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata, error)) (*batchResult, recordInfo, error) {
+// send buffers rec with delivery callback cb, if any, and fills in fut, if
+// given.
+func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata, error), fut *Future) error {
 	if p.closed.Load() {
-		return nil, recordInfo{}, ErrProducerClosed
+		return ErrProducerClosed
 	}
 	if errp := p.fatal.Load(); errp != nil {
-		return nil, recordInfo{}, *errp
+		return *errp
 	}
 	if p.txn != nil {
 		if err := p.txn.checkSend(); err != nil {
-			return nil, recordInfo{}, err
+			return err
 		}
 	}
 	if rec.Key == nil && rec.Value == nil {
-		return nil, recordInfo{}, fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)
+		return fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)
 	}
 	t, err := p.topic(rec.Topic)
 	if err != nil {
-		return nil, recordInfo{}, err
+		return err
 	}
 	size := recordSizeBound(rec.Key, rec.Value, rec.Headers)
 	if total := size + protocol.RecordBatchHeaderSize; total > p.cfg.maxRequestSize || int64(total) > p.cfg.bufferMemory {
-		return nil, recordInfo{}, fmt.Errorf("%w: the record is %d bytes serialized, larger than max_request_size (%d) or buffer_memory (%d)",
+		return fmt.Errorf("%w: the record is %d bytes serialized, larger than max_request_size (%d) or buffer_memory (%d)",
 			ErrRecordTooLarge, total, p.cfg.maxRequestSize, p.cfg.bufferMemory)
 	}
 	deadline := blockDeadline{max: p.cfg.maxBlock}
 	meta, err := p.waitMeta(ctx, t, &deadline)
 	if err != nil {
-		return nil, recordInfo{}, err
+		return err
 	}
 	parts := *t.parts.Load()
 	var pid int32
 	if rec.Partition != nil {
 		pid = *rec.Partition
 		if pid < 0 || int(pid) >= len(parts) {
-			return nil, recordInfo{}, fmt.Errorf("%w: topic %q has %d partitions, the record asked for partition %d", ErrUnknownPartition, t.name, len(parts), pid)
+			return fmt.Errorf("%w: topic %q has %d partitions, the record asked for partition %d", ErrUnknownPartition, t.name, len(parts), pid)
 		}
 	} else {
 		pid = p.cfg.partitioner.Partition(t.name, rec.Key, len(parts), meta.available)
@@ -135,7 +136,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 			pid = p.acc.chooseSticky(t, parts, meta)
 		}
 		if pid < 0 || int(pid) >= len(parts) {
-			return nil, recordInfo{}, fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
+			return fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
 		}
 	}
 	deadline.sendMs = p.clock.nowMs()
@@ -159,11 +160,14 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	}
 	res, idx, err := p.acc.appendRecord(ctx, parts[pid], ts, rec.Key, rec.Value, rec.Headers, size, cb, info, &deadline)
 	if err != nil {
-		return nil, recordInfo{}, err
+		return err
 	}
-	info.index = idx
 	p.metrics.recordBuffered(t.name, pid, size)
-	return res, info, nil
+	if fut != nil {
+		info.index = idx
+		*fut = Future{res: res, info: info}
+	}
+	return nil
 }
 
 // topic returns the state of a topic, checking its name the first time.
