@@ -477,6 +477,10 @@ func TestCloseWithBufferedRecords(t *testing.T) {
 		_, err := f.Get(ctx)
 		require.ErrorIs(t, err, ErrProducerClosed)
 	}
+	// Every batch buffer came back, so the arena (where there is one)
+	// went back to the system.
+	require.Nil(t, p.acc.pool.arena)
+	require.Zero(t, p.acc.pool.arenaOut)
 	// No goroutine of either producer is left. Counting only the
 	// producer's own keeps kfake's, still serving the held request, out.
 	require.Eventually(t, func() bool { n, _ := producerGoroutines(); return n == 0 }, 5*time.Second, 10*time.Millisecond,

@@ -124,6 +124,8 @@ func TestSoakUnderFaults(t *testing.T) {
 	}
 	close(stop)
 	injected.Wait()
+	// Every batch gave its memory back, whatever happened to it.
+	require.Eventually(t, func() bool { return p.acc.pool.available() == p.cfg.bufferMemory }, 5*time.Second, time.Millisecond)
 	elapsed := time.Since(start)
 
 	// Read the whole log back with an independent consumer.
