@@ -33,7 +33,7 @@ type batch struct {
 	stats       batchStats // for metrics: metrics.go
 
 	// Owned by the sender once the batch is drained.
-	sealed      []byte // the wire batch; nil until sealed, and once a compressed one is encoded
+	sealed      []byte // the wire batch; nil until sealed, and once a compressed one is written
 	sealedLen   int    // the wire batch's size, once sealed
 	compressed  []byte // pooled buffer backing sealed when compressed
 	seqSet      bool   // baseSeq, pid and epoch are assigned
