@@ -124,9 +124,7 @@ func sendMixed(t *testing.T, p *Producer, topic string, n int) func() {
 func TestProduceCallbacksReportTheirRecords(t *testing.T) {
 	env := newTestEnv(t)
 	topic := env.topic(1)
-	p := env.producer(Linger(100 * time.Millisecond))
-	_, err := p.PartitionsFor(context.Background(), topic)
-	require.NoError(t, err)
+	p := env.producerFor(topic, Linger(100 * time.Millisecond))
 	sendMixed(t, p, topic, 500)()
 }
 
@@ -136,9 +134,7 @@ func TestProduceCallbacksSurviveSplit(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(1)
-	p := env.producer(Linger(100*time.Millisecond), BatchSize(1<<20), RetryBackoff(10*time.Millisecond))
-	_, err := p.PartitionsFor(context.Background(), topic)
-	require.NoError(t, err)
+	p := env.producerFor(topic, Linger(100*time.Millisecond), BatchSize(1<<20), RetryBackoff(10*time.Millisecond))
 	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.MessageTooLarge, Count: 2})
 	sendMixed(t, p, topic, 400)()
 	require.Equal(t, 2, h.Hits())

@@ -99,6 +99,16 @@ func (e *testEnv) producer(opts ...Option) *Producer {
 
 // consume reads n records of topic from the start with kgo, an independent
 // consumer, failing the test if they do not come within the timeout.
+// producerFor starts a producer with opts that already has topic's
+// metadata, so a test's faults hit produce requests only.
+func (e *testEnv) producerFor(topic string, opts ...Option) *Producer {
+	e.t.Helper()
+	p := e.producer(opts...)
+	_, err := p.PartitionsFor(context.Background(), topic)
+	require.NoError(e.t, err)
+	return p
+}
+
 func (e *testEnv) consume(topic string, n int) []*kgo.Record {
 	e.t.Helper()
 	cl, err := kgo.NewClient(

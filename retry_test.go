@@ -90,9 +90,7 @@ func TestConnectionDroppedMidRequest(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(1)
-	p := env.producer(Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
-	_, err := p.PartitionsFor(context.Background(), topic)
-	require.NoError(t, err)
+	p := env.producerFor(topic, Linger(time.Millisecond), RetryBackoff(10*time.Millisecond))
 	// The broker closes the connection instead of answering the first two
 	// produce requests; the batches in flight must be resent once.
 	var drops int
@@ -169,9 +167,7 @@ func TestRetriedBatchTakesNoNewRecords(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(1)
-	p := env.producer(RetryBackoff(400*time.Millisecond), RetryBackoffMax(400*time.Millisecond))
-	_, err := p.PartitionsFor(context.Background(), topic)
-	require.NoError(t, err)
+	p := env.producerFor(topic, RetryBackoff(400*time.Millisecond), RetryBackoffMax(400*time.Millisecond))
 	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.LeaderNotAvailable})
 	futs := sendNumbered(t, p, topic, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
