@@ -124,7 +124,7 @@ func sendMixed(t *testing.T, p *Producer, topic string, n int) func() {
 func TestProduceCallbacksReportTheirRecords(t *testing.T) {
 	env := newTestEnv(t)
 	topic := env.topic(1)
-	p := env.producerFor(topic, Linger(100 * time.Millisecond))
+	p := env.producerFor(topic, Linger(100*time.Millisecond))
 	sendMixed(t, p, topic, 500)()
 }
 
