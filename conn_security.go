@@ -132,7 +132,18 @@ func isTransportError(err error) bool {
 // plaintext ApiVersions got no answer: then the listener is TLS. The probe
 // skips verification; it only learns which protocol the port speaks.
 func probeTLS(ctx context.Context, cfg *config, addr string) bool {
-	// The connection's own deadline may have passed already.
+	return probe(ctx, cfg, addr, func(ctx context.Context, nc net.Conn) bool {
+		tc := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: hostOf(addr)}) //nolint:gosec // Probe only, no data is sent.
+		err := tc.HandshakeContext(ctx)
+		// A broker that wants a client certificate rejects ours with an
+		// alert: that still is TLS.
+		return err == nil || remoteTLSAlert(err) != nil
+	})
+}
+
+// probe dials addr on a context of its own, because the connection's
+// deadline may have passed already, and reports what check finds there.
+func probe(ctx context.Context, cfg *config, addr string, check func(context.Context, net.Conn) bool) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
 	defer cancel()
 	nc, err := cfg.dial(ctx, "tcp", addr)
@@ -140,11 +151,7 @@ func probeTLS(ctx context.Context, cfg *config, addr string) bool {
 		return false
 	}
 	defer nc.Close()
-	tc := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: hostOf(addr)}) //nolint:gosec // Probe only, no data is sent.
-	err = tc.HandshakeContext(ctx)
-	// A broker that wants a client certificate rejects ours with an
-	// alert: that still is TLS.
-	return err == nil || remoteTLSAlert(err) != nil
+	return check(ctx, nc)
 }
 
 // remoteTLSAlert returns the TLS alert the peer sent, if err is one. The
@@ -164,28 +171,22 @@ func remoteTLSAlert(err error) error {
 
 // probePlaintext reports whether addr answers a plaintext ApiVersions v0.
 func probePlaintext(ctx context.Context, cfg *config, addr string) bool {
-	// The handshake may have used up the connection's deadline.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
-	defer cancel()
-	nc, err := cfg.dial(ctx, "tcp", addr)
-	if err != nil {
-		return false
-	}
-	defer nc.Close()
-	if d, ok := ctx.Deadline(); ok {
-		_ = nc.SetDeadline(d)
-	}
-	const corrID = 0x6b70 // any value; the answer must echo it
-	frame := protocol.AppendInt32(nil, 0)
-	frame = protocol.AppendRequestHeader(frame, protocol.RequestHeader{
-		APIKey: protocol.APIKeyApiVersions, APIVersion: 0, CorrelationID: corrID,
-	}, false)
-	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
-	if _, err := nc.Write(frame); err != nil {
-		return false
-	}
-	resp, err := readFrame(nc, nil)
-	return err == nil && len(resp) >= 4 && int32(binary.BigEndian.Uint32(resp)) == corrID
+	return probe(ctx, cfg, addr, func(ctx context.Context, nc net.Conn) bool {
+		if d, ok := ctx.Deadline(); ok {
+			_ = nc.SetDeadline(d)
+		}
+		const corrID = 0x6b70 // any value; the answer must echo it
+		frame := protocol.AppendInt32(nil, 0)
+		frame = protocol.AppendRequestHeader(frame, protocol.RequestHeader{
+			APIKey: protocol.APIKeyApiVersions, APIVersion: 0, CorrelationID: corrID,
+		}, false)
+		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+		if _, err := nc.Write(frame); err != nil {
+			return false
+		}
+		resp, err := readFrame(nc, nil)
+		return err == nil && len(resp) >= 4 && int32(binary.BigEndian.Uint32(resp)) == corrID
+	})
 }
 
 // schedule sets when to re-authenticate: at a random point between 85%

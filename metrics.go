@@ -89,22 +89,18 @@ func (m *producerMetrics) init(cfg *config, acc *accumulator) {
 
 func (m *producerMetrics) since(t time.Time) time.Duration { return t.Sub(m.epoch) }
 
-func (m *producerMetrics) topic(name string) *topicSensors {
-	t := m.topics[name]
-	if t == nil {
-		t = new(topicSensors)
-		m.topics[name] = t
-	}
-	return t
-}
+func (m *producerMetrics) topic(name string) *topicSensors { return sensorsFor(m.topics, name) }
 
-func (m *producerMetrics) node(id int32) *nodeSensors {
-	n := m.nodes[id]
-	if n == nil {
-		n = new(nodeSensors)
-		m.nodes[id] = n
+func (m *producerMetrics) node(id int32) *nodeSensors { return sensorsFor(m.nodes, id) }
+
+// sensorsFor returns the sensors of k in m, adding them the first time.
+func sensorsFor[K comparable, S any](m map[K]*S, k K) *S {
+	s := m[k]
+	if s == nil {
+		s = new(S)
+		m[k] = s
 	}
-	return n
+	return s
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -197,12 +197,7 @@ func (tm *txnManager) initProducerID(ctx context.Context, pid int64, epoch int16
 			req.ProducerId, req.ProducerEpoch = pid, epoch
 		}
 		return req.AppendTo(nil, v)
-	}, func(body []byte, v int16) error {
-		if err := resp.Decode(body, v); err != nil {
-			return err
-		}
-		return protocol.ErrorForCode(resp.ErrorCode)
-	})
+	}, decodeWithCode(&resp, &resp.ErrorCode))
 	if err != nil {
 		if isTxnFatal(err) {
 			return tm.fatal(txnFatalError(err))
@@ -260,16 +255,11 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.maxBlock)
 	defer cancel()
+	var added protocol.AddOffsetsToTxnResponse
 	err = tm.callCoordinator(ctx, "AddOffsetsToTxn", protocol.APIKeyAddOffsetsToTxn, 4, func(v int16) []byte {
 		req := protocol.AddOffsetsToTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, GroupId: groupID}
 		return req.AppendTo(nil, v)
-	}, func(body []byte, v int16) error {
-		var resp protocol.AddOffsetsToTxnResponse
-		if err := resp.Decode(body, v); err != nil {
-			return err
-		}
-		return protocol.ErrorForCode(resp.ErrorCode)
-	})
+	}, decodeWithCode(&added, &added.ErrorCode))
 	if err != nil {
 		return tm.opFailed(err)
 	}
@@ -445,16 +435,11 @@ func (tm *txnManager) endTxn(ctx context.Context, commit bool) error {
 	}
 	// EndTxn v5 would start transaction version 2 (KIP-890), where
 	// partitions join implicitly; this producer adds them itself.
+	var ended protocol.EndTxnResponse
 	err := tm.callCoordinator(ctx, "EndTxn", protocol.APIKeyEndTxn, 4, func(v int16) []byte {
 		req := protocol.EndTxnRequest{TransactionalId: tm.id, ProducerId: tm.pid, ProducerEpoch: tm.epoch, Committed: commit}
 		return req.AppendTo(nil, v)
-	}, func(body []byte, v int16) error {
-		var resp protocol.EndTxnResponse
-		if err := resp.Decode(body, v); err != nil {
-			return err
-		}
-		return protocol.ErrorForCode(resp.ErrorCode)
-	})
+	}, decodeWithCode(&ended, &ended.ErrorCode))
 	if err != nil {
 		if isTxnFatal(err) {
 			return tm.fatal(txnFatalError(err))
@@ -549,6 +534,17 @@ func (tm *txnManager) retry(ctx context.Context, what string, op func(context.Co
 
 // callCoordinator sends one request to the transaction coordinator, with
 // retry's rules.
+// decodeWithCode returns a decode function for callCoordinator that reads
+// a response into resp and reports its top-level error code, *code.
+func decodeWithCode(resp interface{ Decode([]byte, int16) error }, code *int16) func([]byte, int16) error {
+	return func(body []byte, v int16) error {
+		if err := resp.Decode(body, v); err != nil {
+			return err
+		}
+		return protocol.ErrorForCode(*code)
+	}
+}
+
 func (tm *txnManager) callCoordinator(ctx context.Context, what string, apiKey, maxVersion int16, encode func(v int16) []byte, decode func(body []byte, v int16) error) error {
 	return tm.retry(ctx, what, func(ctx context.Context) error {
 		c, err := tm.coordinator(ctx)

@@ -21,26 +21,32 @@ func BenchmarkCompress(b *testing.B) {
 		for _, size := range benchSizes {
 			b.Run(tc.codec.String()+"/"+size.name, func(b *testing.B) {
 				src := records(size.n)
-				comp, err := NewCompressor(tc.codec, DefaultLevel)
-				if err != nil {
-					b.Fatal(err)
-				}
-				dst, err := comp.Compress(nil, src)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.SetBytes(int64(len(src)))
-				b.ResetTimer()
-				for range b.N {
-					if dst, err = comp.Compress(dst[:0], src); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(len(src))/float64(len(dst)), "ratio")
+				benchCompress(b, tc.codec, DefaultLevel, src)
 			})
 		}
 	}
+}
+
+// benchCompress compresses src with codec at level into a reused dst and
+// reports the compression ratio.
+func benchCompress(b *testing.B, codec Codec, level int, src []byte) {
+	comp, err := NewCompressor(codec, level)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst, err := comp.Compress(nil, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for range b.N {
+		if dst, err = comp.Compress(dst[:0], src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(src))/float64(len(dst)), "ratio")
 }
 
 // BenchmarkDecompress decompresses the same records into a reused dst.
@@ -75,23 +81,7 @@ func BenchmarkCompressLevels(b *testing.B) {
 		}
 		for _, level := range tc.levels {
 			b.Run(tc.codec.String()+"/"+levelName(level), func(b *testing.B) {
-				comp, err := NewCompressor(tc.codec, level)
-				if err != nil {
-					b.Fatal(err)
-				}
-				dst, err := comp.Compress(nil, src)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.SetBytes(int64(len(src)))
-				b.ResetTimer()
-				for range b.N {
-					if dst, err = comp.Compress(dst[:0], src); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(len(src))/float64(len(dst)), "ratio")
+				benchCompress(b, tc.codec, level, src)
 			})
 		}
 	}
