@@ -23,6 +23,16 @@ func txnRecords(t *testing.T, p *Producer, topic, prefix string, n int) []Future
 	return futs
 }
 
+// requireCommitted checks that a read_committed consumer sees exactly the
+// n records txnRecords sent with prefix, in order.
+func requireCommitted(t *testing.T, env *testEnv, topic, prefix string, n int) {
+	t.Helper()
+	got := env.consumeExactlyWith(topic, n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	for i, r := range got {
+		require.Equal(t, fmt.Sprintf("%s-%d", prefix, i), string(r.Value))
+	}
+}
+
 func txnID(t *testing.T) string { return fmt.Sprintf("txn-%s-%d", t.Name(), time.Now().UnixNano()) }
 
 func TestTransactionsCommitAndAbort(t *testing.T) {
@@ -86,10 +96,7 @@ func TestTransactionAbortDropsBufferedRecords(t *testing.T) {
 	require.NoError(t, p.BeginTransaction())
 	txnRecords(t, p, topic, "y", 5)
 	require.NoError(t, p.CommitTransaction(ctx))
-	got := env.consumeExactlyWith(topic, 5, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	for i, r := range got {
-		require.Equal(t, fmt.Sprintf("y-%d", i), string(r.Value))
-	}
+	requireCommitted(t, env, topic, "y", 5)
 }
 
 func TestTransactionFencing(t *testing.T) {
@@ -119,10 +126,7 @@ func TestTransactionFencing(t *testing.T) {
 	require.NoError(t, b.BeginTransaction())
 	txnRecords(t, b, topic, "b", 5)
 	require.NoError(t, b.CommitTransaction(ctx))
-	got := env.consumeExactlyWith(topic, 5, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	for i, r := range got {
-		require.Equal(t, fmt.Sprintf("b-%d", i), string(r.Value))
-	}
+	requireCommitted(t, env, topic, "b", 5)
 }
 
 func TestSendOffsetsToTransaction(t *testing.T) {
