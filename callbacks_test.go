@@ -168,3 +168,18 @@ func TestProduceCallbackPerRecordWithinBufferMemory(t *testing.T) {
 	}
 	require.Equal(t, int64(bufferMemory), p.acc.pool.available())
 }
+
+// Produce with a nil callback sends the record and reports nothing.
+func TestProduceNilCallback(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producerFor(topic)
+	ctx := context.Background()
+	for i := range 10 {
+		require.NoError(t, p.Produce(ctx, Record{Topic: topic, Value: fmt.Appendf(nil, "%d", i)}, nil))
+	}
+	require.NoError(t, p.Flush(ctx))
+	for i, r := range env.consumeExactly(topic, 10) {
+		require.Equal(t, fmt.Sprintf("%d", i), string(r.Value))
+	}
+}

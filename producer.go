@@ -84,11 +84,8 @@ func (p *Producer) Send(ctx context.Context, rec Record) (Future, error) {
 // on the producer's sender goroutine, so it must be quick and must not
 // block. Produce allocates nothing per record beyond what the caller
 // passes. Errors found before buffering are returned, and then callback
-// is not called.
+// is not called. A nil callback sends the record with no report.
 func (p *Producer) Produce(ctx context.Context, rec Record, callback func(RecordMetadata, error)) error {
-	if callback == nil {
-		callback = func(RecordMetadata, error) {}
-	}
 	return p.send(ctx, &rec, callback, nil)
 }
 
