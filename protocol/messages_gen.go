@@ -155,6 +155,14 @@ func (m *ProduceRequest) AppendTo(b []byte, version int16) []byte {
 	return m.appendTo(b, version, version >= 9)
 }
 
+// AppendToVec encodes m like AppendTo, except that the bytes of records
+// fields are left out, each marked by a Splice, so that a caller can
+// write them from where they are (a vectored write) instead of copying
+// them into b. With the splices in place, the encoding is AppendTo's.
+func (m *ProduceRequest) AppendToVec(b []byte, version int16, splices []Splice) ([]byte, []Splice) {
+	return m.appendToVec(b, version, version >= 9, splices)
+}
+
 // ReadFrom reads a body of version into m. Errors stick in r; fields the
 // version lacks keep their defaults.
 func (m *ProduceRequest) ReadFrom(r *Reader, version int16) {
@@ -193,6 +201,28 @@ func (m *ProduceRequest) appendTo(b []byte, version int16, flexible bool) []byte
 		b = AppendEmptyTaggedFields(b)
 	}
 	return b
+}
+
+func (m *ProduceRequest) appendToVec(b []byte, version int16, flexible bool, splices []Splice) ([]byte, []Splice) {
+	if flexible {
+		b = AppendCompactNullableString(b, m.TransactionalId)
+	} else {
+		b = AppendNullableString(b, m.TransactionalId)
+	}
+	b = AppendInt16(b, m.Acks)
+	b = AppendInt32(b, m.TimeoutMs)
+	if flexible {
+		b = AppendCompactArrayLen(b, len(m.TopicData))
+	} else {
+		b = AppendArrayLen(b, len(m.TopicData))
+	}
+	for i := range m.TopicData {
+		b, splices = m.TopicData[i].appendToVec(b, version, flexible, splices)
+	}
+	if flexible {
+		b = AppendEmptyTaggedFields(b)
+	}
+	return b, splices
 }
 
 func (m *ProduceRequest) readFrom(r *Reader, version int16, flexible bool) {
@@ -261,6 +291,31 @@ func (m *TopicProduceData) appendTo(b []byte, version int16, flexible bool) []by
 	return b
 }
 
+func (m *TopicProduceData) appendToVec(b []byte, version int16, flexible bool, splices []Splice) ([]byte, []Splice) {
+	if version <= 12 {
+		if flexible {
+			b = AppendCompactString(b, m.Name)
+		} else {
+			b = AppendString(b, m.Name)
+		}
+	}
+	if version >= 13 {
+		b = AppendUUID(b, m.TopicId)
+	}
+	if flexible {
+		b = AppendCompactArrayLen(b, len(m.PartitionData))
+	} else {
+		b = AppendArrayLen(b, len(m.PartitionData))
+	}
+	for i := range m.PartitionData {
+		b, splices = m.PartitionData[i].appendToVec(b, version, flexible, splices)
+	}
+	if flexible {
+		b = AppendEmptyTaggedFields(b)
+	}
+	return b, splices
+}
+
 func (m *TopicProduceData) readFrom(r *Reader, version int16, flexible bool) {
 	*m = TopicProduceData{}
 	if version <= 12 {
@@ -325,6 +380,15 @@ func (m *PartitionProduceData) appendTo(b []byte, version int16, flexible bool) 
 		b = AppendEmptyTaggedFields(b)
 	}
 	return b
+}
+
+func (m *PartitionProduceData) appendToVec(b []byte, version int16, flexible bool, splices []Splice) ([]byte, []Splice) {
+	b = AppendInt32(b, m.Index)
+	b, splices = genSplice(b, m.Records, flexible, true, splices)
+	if flexible {
+		b = AppendEmptyTaggedFields(b)
+	}
+	return b, splices
 }
 
 func (m *PartitionProduceData) readFrom(r *Reader, version int16, flexible bool) {
@@ -4132,6 +4196,26 @@ func (m *SaslAuthenticateResponse) readFrom(r *Reader, version int16, flexible b
 	if flexible {
 		r.TaggedFields(nil)
 	}
+}
+
+// genSplice appends the length of v as its compact or classic, nullable
+// or plain, bytes encoding would, and marks v's place with a Splice instead
+// of appending v.
+func genSplice(b, v []byte, compact, nullable bool, splices []Splice) ([]byte, []Splice) {
+	switch {
+	case v == nil && nullable && compact:
+		b = append(b, 0)
+	case v == nil && nullable:
+		b = AppendInt32(b, -1)
+	case compact:
+		b = AppendUvarint(b, uint32(len(v))+1)
+	default:
+		b = AppendInt32(b, int32(len(v)))
+	}
+	if len(v) > 0 {
+		splices = append(splices, Splice{At: len(b), Bytes: v})
+	}
+	return b, splices
 }
 
 // genDeref writes a nil string as "" in versions where the field is not

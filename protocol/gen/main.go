@@ -286,6 +286,17 @@ type structDef struct {
 	needMinSize bool
 }
 
+// hasRecords reports whether sd holds a records field, itself or in a
+// struct it contains: such a struct gets an appendToVec.
+func (sd *structDef) hasRecords() bool {
+	for _, f := range sd.fields {
+		if f.prim == "records" || (f.st != nil && f.st.hasRecords()) {
+			return true
+		}
+	}
+	return false
+}
+
 type field struct {
 	name     string
 	about    string
@@ -1164,7 +1175,7 @@ func (g *generator) emitStruct(sd *structDef) error {
 	g.p("type %s struct {", sd.goName)
 	reservedNames := map[string]bool{"Default": true}
 	if sd.top {
-		for _, n := range []string{"APIKey", "MinVersion", "MaxVersion", "AppendTo", "ReadFrom", "Decode"} {
+		for _, n := range []string{"APIKey", "MinVersion", "MaxVersion", "AppendTo", "AppendToVec", "ReadFrom", "Decode"} {
 			reservedNames[n] = true
 		}
 	}
@@ -1220,6 +1231,20 @@ func (g *generator) emitStruct(sd *structDef) error {
 		}
 		g.p("}")
 		g.p("")
+		if sd.hasRecords() {
+			g.p("// AppendToVec encodes m like AppendTo, except that the bytes of records")
+			g.p("// fields are left out, each marked by a Splice, so that a caller can")
+			g.p("// write them from where they are (a vectored write) instead of copying")
+			g.p("// them into b. With the splices in place, the encoding is AppendTo's.")
+			g.p("func (m *%s) AppendToVec(b []byte, version int16, splices []Splice) ([]byte, []Splice) {", sd.goName)
+			if m.flex.empty() {
+				g.p("return m.appendToVec(b, version, false, splices)")
+			} else {
+				g.p("return m.appendToVec(b, version, version >= %d, splices)", m.flex.lo)
+			}
+			g.p("}")
+			g.p("")
+		}
 		g.p("// ReadFrom reads a body of version into m. Errors stick in r; fields the")
 		g.p("// version lacks keep their defaults.")
 		g.p("func (m *%s) ReadFrom(r *Reader, version int16) {", sd.goName)
@@ -1243,8 +1268,13 @@ func (g *generator) emitStruct(sd *structDef) error {
 		g.p("}")
 		g.p("")
 	}
-	if err := g.emitAppend(sd); err != nil {
+	if err := g.emitAppend(sd, false); err != nil {
 		return err
+	}
+	if sd.hasRecords() {
+		if err := g.emitAppend(sd, true); err != nil {
+			return err
+		}
 	}
 	if err := g.emitRead(sd); err != nil {
 		return err
@@ -1275,8 +1305,14 @@ func (f *field) versionDoc() string {
 	return strings.Join(parts, "; ") + "."
 }
 
-func (g *generator) emitAppend(sd *structDef) error {
-	g.p("func (m *%s) appendTo(b []byte, version int16, flexible bool) []byte {", sd.goName)
+// emitAppend writes sd's appendTo, or with vec its appendToVec, which
+// leaves records out and marks their place with a Splice.
+func (g *generator) emitAppend(sd *structDef, vec bool) error {
+	if vec {
+		g.p("func (m *%s) appendToVec(b []byte, version int16, flexible bool, splices []Splice) ([]byte, []Splice) {", sd.goName)
+	} else {
+		g.p("func (m *%s) appendTo(b []byte, version int16, flexible bool) []byte {", sd.goName)
+	}
 	for _, f := range sd.fields {
 		c := condExpr(f.present, sd.hull)
 		if c == "false" {
@@ -1285,7 +1321,7 @@ func (g *generator) emitAppend(sd *structDef) error {
 		if c != "" {
 			g.p("if %s {", c)
 		}
-		g.emitWrite(f, "m."+f.name, f.present, sd.msg.flex)
+		g.emitWrite(f, "m."+f.name, f.present, sd.msg.flex, vec)
 		if c != "" {
 			g.p("}")
 		}
@@ -1306,6 +1342,11 @@ func (g *generator) emitAppend(sd *structDef) error {
 			// its default, in ascending tag order.
 			g.p("var tags uint32")
 			for _, f := range tagged {
+				if vec && (f.prim == "records" || (f.st != nil && f.st.hasRecords())) {
+					// A tagged field's size precedes it, so its
+					// bytes cannot be left out.
+					return fmt.Errorf("%s.%s: records in a tagged field", sd.goName, f.name)
+				}
 				isDef, err := f.isDefaultExpr("m." + f.name)
 				if err != nil {
 					return fmt.Errorf("%s.%w", sd.goName, err)
@@ -1325,21 +1366,26 @@ func (g *generator) emitAppend(sd *structDef) error {
 				g.p("b = AppendUvarint(b, %d)", f.tag)
 				g.p("b = append(b, 0) // size, fixed by genTagSize")
 				g.p("at := len(b)")
-				g.emitWrite(f, "m."+f.name, f.tagPres, sd.msg.flex)
+				g.emitWrite(f, "m."+f.name, f.tagPres, sd.msg.flex, false)
 				g.p("b = genTagSize(b, at)")
 				g.p("}")
 			}
 		}
 		g.p("}")
 	}
-	g.p("return b")
+	if vec {
+		g.p("return b, splices")
+	} else {
+		g.p("return b")
+	}
 	g.p("}")
 	g.p("")
 	return nil
 }
 
-// emitWrite appends x, the value of f, in the versions pres.
-func (g *generator) emitWrite(f *field, x string, pres, msgFlex vrange) {
+// emitWrite appends x, the value of f, in the versions pres; with vec,
+// records are left out and spliced (see emitAppend).
+func (g *generator) emitWrite(f *field, x string, pres, msgFlex vrange, vec bool) {
 	compact := f.compactCond(pres, msgFlex)
 	// Nullability is decided separately in the compact and classic
 	// branches, as each covers fewer versions.
@@ -1375,25 +1421,39 @@ func (g *generator) emitWrite(f *field, x string, pres, msgFlex vrange) {
 		g.branch(compact, lenFunc("AppendCompactArrayLen"), lenFunc("AppendArrayLen"))
 		if f.st != nil {
 			g.p("for i := range %s {", x)
-			g.p("b = %s[i].appendTo(b, version, flexible)", x)
+			if vec && f.st.hasRecords() {
+				g.p("b, splices = %s[i].appendToVec(b, version, flexible, splices)", x)
+			} else {
+				g.p("b = %s[i].appendTo(b, version, flexible)", x)
+			}
 			g.p("}")
 			return
 		}
 		g.p("for _, e := range %s {", x)
-		g.emitWritePrim(f.prim, "e", compact, func(string) string { return "false" }, false)
+		g.emitWritePrim(f.prim, "e", compact, func(string) string { return "false" }, false, false)
 		g.p("}")
 		return
 	}
 	if f.st != nil {
-		g.p("b = %s.appendTo(b, version, flexible)", x)
+		if vec && f.st.hasRecords() {
+			g.p("b, splices = %s.appendToVec(b, version, flexible, splices)", x)
+		} else {
+			g.p("b = %s.appendTo(b, version, flexible)", x)
+		}
 		return
 	}
-	g.emitWritePrim(f.prim, x, compact, nullIn, f.isStringPtr())
+	g.emitWritePrim(f.prim, x, compact, nullIn, f.isStringPtr(), vec && f.prim == "records")
 }
 
-func (g *generator) emitWritePrim(prim, x, compact string, nullIn func(string) string, ptr bool) {
+// emitWritePrim appends x, a primitive; with splice, x's bytes are left
+// out after their length and marked by a Splice.
+func (g *generator) emitWritePrim(prim, x, compact string, nullIn func(string) string, ptr, splice bool) {
 	if fn, ok := appendFunc[prim]; ok {
 		g.p("b = %s(b, %s)", fn, x)
+		return
+	}
+	if splice && nullIn("Compact") == nullIn("") {
+		g.p("b, splices = genSplice(b, %s, %s, %s, splices)", x, boolArg(compact), boolArg(nullIn("")))
 		return
 	}
 	kind := "Bytes"
@@ -1402,6 +1462,10 @@ func (g *generator) emitWritePrim(prim, x, compact string, nullIn func(string) s
 	}
 	call := func(compactPrefix string) func() {
 		return func() {
+			if splice {
+				g.p("b, splices = genSplice(b, %s, %t, %s, splices)", x, compactPrefix == "Compact", boolArg(nullIn(compactPrefix)))
+				return
+			}
 			g.branch(nullIn(compactPrefix), func() {
 				g.p("b = Append%sNullable%s(b, %s)", compactPrefix, kind, x)
 			}, func() {
@@ -1605,6 +1669,26 @@ func (g *generator) emitHelpers() {
 		g.p("func genPtr(s string) *string { return &s }")
 		g.p("")
 	}
+	g.p(`// genSplice appends the length of v as its compact or classic, nullable
+// or plain, bytes encoding would, and marks v's place with a Splice instead
+// of appending v.
+func genSplice(b, v []byte, compact, nullable bool, splices []Splice) ([]byte, []Splice) {
+	switch {
+	case v == nil && nullable && compact:
+		b = append(b, 0)
+	case v == nil && nullable:
+		b = AppendInt32(b, -1)
+	case compact:
+		b = AppendUvarint(b, uint32(len(v))+1)
+	default:
+		b = AppendInt32(b, int32(len(v)))
+	}
+	if len(v) > 0 {
+		splices = append(splices, Splice{At: len(b), Bytes: v})
+	}
+	return b, splices
+}
+`)
 	g.p(`// genDeref writes a nil string as "" in versions where the field is not
 // nullable.
 func genDeref(s *string) string {

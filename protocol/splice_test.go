@@ -20,9 +20,9 @@ func joinSplices(b []byte, splices []Splice) []byte {
 	return append(out, b[at:]...)
 }
 
-// AppendToVec is a hand-written copy of the generated ProduceRequest
-// encoder minus the records: with the records spliced back it must match
-// AppendTo, for every version and every shape of request.
+// AppendToVec is generated beside AppendTo from the same schema: with the
+// records spliced back it must match AppendTo, for every version and every
+// shape of request.
 func TestProduceRequestAppendToVecMatchesAppendTo(t *testing.T) {
 	txn := "txn"
 	reqs := []ProduceRequest{
