@@ -1211,6 +1211,11 @@ func (g *generator) emitStruct(sd *structDef) error {
 	g.p("")
 
 	if sd.top {
+		// The argument the exported methods pass as "flexible".
+		flexArg := "false"
+		if !m.flex.empty() {
+			flexArg = fmt.Sprintf("version >= %d", m.flex.lo)
+		}
 		g.p("// APIKey returns the API key, %d.", m.apiKey)
 		g.p("func (*%s) APIKey() int16 { return APIKey%s }", sd.goName, m.apiName)
 		g.p("")
@@ -1224,11 +1229,7 @@ func (g *generator) emitStruct(sd *structDef) error {
 		g.p("// prefix. version must be within MinVersion and MaxVersion; fields the")
 		g.p("// version lacks are not written.")
 		g.p("func (m *%s) AppendTo(b []byte, version int16) []byte {", sd.goName)
-		if m.flex.empty() {
-			g.p("return m.appendTo(b, version, false)")
-		} else {
-			g.p("return m.appendTo(b, version, version >= %d)", m.flex.lo)
-		}
+		g.p("return m.appendTo(b, version, %s)", flexArg)
 		g.p("}")
 		g.p("")
 		if sd.hasRecords() {
@@ -1237,11 +1238,7 @@ func (g *generator) emitStruct(sd *structDef) error {
 			g.p("// write them from where they are (a vectored write) instead of copying")
 			g.p("// them into b. With the splices in place, the encoding is AppendTo's.")
 			g.p("func (m *%s) AppendToVec(b []byte, version int16, splices []Splice) ([]byte, []Splice) {", sd.goName)
-			if m.flex.empty() {
-				g.p("return m.appendToVec(b, version, false, splices)")
-			} else {
-				g.p("return m.appendToVec(b, version, version >= %d, splices)", m.flex.lo)
-			}
+			g.p("return m.appendToVec(b, version, %s, splices)", flexArg)
 			g.p("}")
 			g.p("")
 		}
@@ -1253,11 +1250,7 @@ func (g *generator) emitStruct(sd *structDef) error {
 		g.p(`r.Fail(fmt.Errorf("protocol: %s version %%d is outside %s", version))`, sd.goName, m.valid)
 		g.p("return")
 		g.p("}")
-		if m.flex.empty() {
-			g.p("m.readFrom(r, version, false)")
-		} else {
-			g.p("m.readFrom(r, version, version >= %d)", m.flex.lo)
-		}
+		g.p("m.readFrom(r, version, %s)", flexArg)
 		g.p("}")
 		g.p("")
 		g.p("// Decode reads b, a whole body of version, into m.")
