@@ -352,8 +352,11 @@ func (c *conn) writeLoop() {
 			vec, err = c.writeVec(w, vec, frame, splices)
 		}
 		// Write out now unless more requests are already waiting, so
-		// pipelined requests share a syscall.
-		if err == nil && len(c.writeCh) == 0 {
+		// pipelined requests share a syscall. A request that gets no
+		// answer is done once written, so it is written out at once:
+		// bytes left in the buffer would be lost if the connection
+		// closed before the next flush.
+		if err == nil && (len(c.writeCh) == 0 || req.noResponse) {
 			err = w.Flush()
 		}
 		if req.written != nil {

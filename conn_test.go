@@ -50,3 +50,56 @@ func TestWriteVecSplicesInPlace(t *testing.T) {
 	want := "earlier|head|one" + "mid|" + string(big) + "two" + "tail"
 	require.Equal(t, want, string(<-got))
 }
+
+// A request that gets no answer (acks=0) is done once written, so its bytes
+// must have left the write buffer by then: here the connection fails while
+// the request queued behind it is still being encoded, which must not take
+// the first request's bytes with it.
+func TestNoResponseRequestFlushedBeforeDone(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer s.Close()
+		b, _ := io.ReadAll(s)
+		got <- b
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	c := &conn{
+		nc: nc, writeCh: make(chan *request, 4), pending: make(chan *request, 4),
+		quit: make(chan struct{}), writerDone: make(chan struct{}),
+	}
+
+	firstDone := make(chan error, 1)
+	release := make(chan struct{})
+	secondDone := make(chan error, 1)
+	c.writeCh <- &request{
+		apiKey: protocol.APIKeyProduce, version: 3, noResponse: true,
+		encode: func(dst []byte) ([]byte, error) { return append(dst, "first-request-body"...), nil },
+		done:   func(_ []byte, err error) { firstDone <- err },
+	}
+	c.writeCh <- &request{
+		apiKey: protocol.APIKeyProduce, version: 3, noResponse: true,
+		encode: func(dst []byte) ([]byte, error) {
+			<-release
+			return append(dst, "second"...), nil
+		},
+		done: func(_ []byte, err error) { secondDone <- err },
+	}
+	c.wg.Add(1)
+	go c.writeLoop()
+
+	require.NoError(t, <-firstDone)
+	c.fail(errConnClosed)
+	close(release)
+	require.Error(t, <-secondDone)
+	c.wg.Wait()
+	require.Contains(t, string(<-got), "first-request-body")
+}

@@ -111,6 +111,30 @@ func consumeAll(t *testing.T, addrs []string, topic string) []*kgo.Record {
 	return recs
 }
 
+// waitEndOffset waits until topic's partitions hold n records in all.
+func waitEndOffset(t *testing.T, addrs []string, topic string, n int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	require.NoError(t, err)
+	defer cl.Close()
+	for {
+		total := int64(0)
+		for _, end := range endOffsets(ctx, t, cl, topic) {
+			total += end
+		}
+		if total >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s holds %d records, want %d", topic, total, n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // endOffsets asks the partitions' leaders for their end offsets.
 func endOffsets(ctx context.Context, t *testing.T, cl *kgo.Client, topic string) []int64 {
 	t.Helper()
@@ -324,6 +348,11 @@ func TestAcks(t *testing.T) {
 						want = -1 // no answer, so no offset
 					}
 					require.Equal(t, located{0, want}, l, "line %d", i+1)
+				}
+				if acks == "0" {
+					// Nothing tells the tool when the broker has
+					// appended records sent with acks=0.
+					waitEndOffset(t, addrs, topic, 4)
 				}
 				// One partition: the consumer sees input order.
 				recs := consumeAll(t, addrs, topic)
