@@ -134,7 +134,8 @@ func ClientID(id string) Option { return optionFunc(func(c *config) { c.clientID
 
 // Acks sets how many acknowledgements the leader must have before a write
 // counts as done (acks): AcksNone (0), AcksLeader (1) or AcksAll (-1, 'all').
-// Default AcksAll.
+// Default AcksAll. With AcksNone the broker does not answer: a record is done,
+// with offset -1, once its request has been written to the socket.
 func Acks(acks int) Option {
 	return optionFunc(func(c *config) { c.acks, c.acksSet = acks, true })
 }
