@@ -39,12 +39,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestWorkloadsTiny runs every workload through both clients with a few
+// TestWorkloadsTiny runs every workload through every client with a few
 // thousand records, to prove each is configured and delivers.
 func TestWorkloadsTiny(t *testing.T) {
 	bootstrap := addrs(t)
 	for _, w := range Workloads {
-		for _, kind := range Clients {
+		for _, kind := range AllClients {
 			t.Run(w.Name+"/"+kind, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer cancel()

@@ -1,7 +1,9 @@
 // Package bench runs the same produce workloads through this module's
 // producer and through franz-go's kgo, configured alike, so their speed can
-// be compared on one machine against one broker. It is a module of its own
-// so that kgo, kfake and the like stay out of the library's dependencies.
+// be compared on one machine against one broker; IBM/sarama and
+// segmentio/kafka-go can join the comparison (others.go). It is a module of
+// its own so that these clients and kfake stay out of the library's
+// dependencies.
 //
 // The workloads are those of the project's speed issue:
 //
@@ -42,12 +44,18 @@ const (
 
 // Client names.
 const (
-	Ours  = "ours"
-	Franz = "franz"
+	Ours    = "ours"
+	Franz   = "franz"
+	Sarama  = "sarama"
+	KafkaGo = "kafka-go"
 )
 
-// Clients lists the clients in the order runs alternate between them.
-var Clients = []string{Ours, Franz}
+// Clients lists the clients compared by default, in the order runs
+// alternate between them; AllClients adds sarama and kafka-go.
+var (
+	Clients    = []string{Ours, Franz}
+	AllClients = []string{Ours, Franz, Sarama, KafkaGo}
+)
 
 // Workload is one producer configuration and record shape.
 type Workload struct {
@@ -138,7 +146,7 @@ type Client interface {
 	Close()
 }
 
-// NewClient starts client kind ("ours" or "franz") for w and sends one
+// NewClient starts client kind (one of AllClients) for w and sends one
 // record through it, so connections and metadata are ready before
 // anything is measured.
 func NewClient(ctx context.Context, kind string, w Workload, bootstrap []string) (Client, error) {
@@ -149,8 +157,12 @@ func NewClient(ctx context.Context, kind string, w Workload, bootstrap []string)
 		c, err = newOurs(w, bootstrap)
 	case Franz:
 		c, err = newFranz(w, bootstrap)
+	case Sarama:
+		c, err = newSarama(w, bootstrap)
+	case KafkaGo:
+		c, err = newKafkaGo(w, bootstrap)
 	default:
-		return nil, fmt.Errorf("unknown client %q (want %s or %s)", kind, Ours, Franz)
+		return nil, fmt.Errorf("unknown client %q (want one of %s)", kind, strings.Join(AllClients, ", "))
 	}
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@
 // franz-go's kgo, side by side, and prints a table of medians.
 //
 //	go run ./cmd/compare --records 2000000 --runs 5 --workloads W1,W2,W3,W4
+//	go run ./cmd/compare --clients ours,franz,sarama,kafka-go
 //
 // It starts one kfake cluster (3 brokers, a 12-partition topic, produced
 // records discarded) in a child process, then runs each measurement in a
 // child process of its own, alternating clients (ours, franz, ours, ...),
-// so CPU time and peak RSS from rusage belong to one client alone.
+// so CPU time and peak RSS from rusage belong to one client alone. Each
+// table ends with our figures over each other client's.
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,9 +59,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	records := fs.Int64("records", 1_000_000, "records per run (W3 runs a quarter as many: its values are 10x larger)")
 	runs := fs.Int("runs", 5, "measured runs per client and workload")
 	workloads := fs.String("workloads", "W1,W2,W3,W4", "comma-separated workloads to run")
+	clientList := fs.String("clients", strings.Join(bench.Clients, ","), "comma-separated clients to compare, ours first (have "+strings.Join(bench.AllClients, ", ")+")")
 	verbose := fs.Bool("v", false, "print every run's figures to stderr")
 	role := fs.String("role", "", "internal: broker or client")
-	client := fs.String("client", "", "internal: client to run (ours or franz)")
+	client := fs.String("client", "", "internal: the client to run")
 	bootstrap := fs.String("bootstrap", "", "internal: the broker addresses")
 	workload := fs.String("workload", "", "internal: the workload a client runs")
 	cpuProfile := fs.String("cpuprofile", "", "with -role client: write the client's CPU profile of the measured run here")
@@ -94,11 +98,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		ws = append(ws, w)
 	}
+	clients := strings.Split(*clientList, ",")
+	for i, c := range clients {
+		clients[i] = strings.TrimSpace(c)
+		if !slices.Contains(bench.AllClients, clients[i]) || slices.Index(clients, clients[i]) < i {
+			fmt.Fprintf(stderr, "compare: unknown or repeated client %q (have %s)\n", c, strings.Join(bench.AllClients, ", "))
+			return 2
+		}
+	}
+	if len(clients) < 2 || clients[0] != bench.Ours {
+		fmt.Fprintf(stderr, "compare: --clients must list %s first and at least one other\n", bench.Ours)
+		return 2
+	}
 	if *records <= 0 || *runs <= 0 {
 		fmt.Fprintln(stderr, "compare: --records and --runs must be positive")
 		return 2
 	}
-	if err := coordinate(ctx, ws, *records, *runs, *verbose, stdout, stderr); err != nil {
+	if err := coordinate(ctx, ws, clients, *records, *runs, *verbose, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 1
 	}
@@ -192,7 +208,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func coordinate(ctx context.Context, ws []bench.Workload, records int64, runs int, verbose bool, stdout, stderr io.Writer) error {
+func coordinate(ctx context.Context, ws []bench.Workload, clients []string, records int64, runs int, verbose bool, stdout, stderr io.Writer) error {
 	stderr = &syncWriter{w: stderr}
 	broker, err := child(ctx, "-role", roleBroker)
 	if err != nil {
@@ -226,19 +242,19 @@ func coordinate(ctx context.Context, ws []bench.Workload, records int64, runs in
 		n := max(int64(float64(records)*w.RecordScale), 1)
 		results := map[string][]bench.Result{}
 		for r := 0; r < runs; r++ {
-			for _, kind := range bench.Clients {
+			for _, kind := range clients {
 				res, err := measure(ctx, kind, w, addrs, n)
 				if err != nil {
 					return err
 				}
 				if verbose {
-					fmt.Fprintf(stderr, "%s %-5s run %d: %.0f records/s, %.0f CPU ns/record, %.2f allocs/record, %d KiB peak RSS\n",
+					fmt.Fprintf(stderr, "%s %-8s run %d: %.0f records/s, %.0f CPU ns/record, %.2f allocs/record, %d KiB peak RSS\n",
 						w.Name, kind, r+1, res.RecordsPerSec(), res.CPUPerRecord(), res.AllocsPerRecord(), res.MaxRSSKB)
 				}
 				results[kind] = append(results[kind], res)
 			}
 		}
-		printTable(stdout, w, n, runs, results)
+		printTable(stdout, w, n, runs, clients, results)
 	}
 	return nil
 }
@@ -292,18 +308,24 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2fx", a/b)
 }
 
-func printTable(w io.Writer, wl bench.Workload, n int64, runs int, results map[string][]bench.Result) {
+func printTable(w io.Writer, wl bench.Workload, n int64, runs int, clients []string, results map[string][]bench.Result) {
 	fmt.Fprintf(w, "\n%s: %s\n%d records per run, medians of %d alternating runs per client\n\n", wl.Name, wl.Desc, n, runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "client\trecords/s\tMB/s\tCPU ns/record\tallocs/record\tB/record\tpeak RSS MiB\t")
 	rows := map[string]row{}
-	for _, kind := range bench.Clients {
+	for _, kind := range clients {
 		r := medians(results[kind])
 		rows[kind] = r
 		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.0f\t%.3f\t%.1f\t%.1f\t\n", kind, r.rps, r.mbps, r.cpu, r.allocs, r.allocB, r.rssMiB)
 	}
-	o, f := rows[bench.Ours], rows[bench.Franz]
-	fmt.Fprintf(tw, "ours/franz\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-		ratio(o.rps, f.rps), ratio(o.mbps, f.mbps), ratio(o.cpu, f.cpu), ratio(o.allocs, f.allocs), ratio(o.allocB, f.allocB), ratio(o.rssMiB, f.rssMiB))
+	o := rows[bench.Ours]
+	for _, kind := range clients[1:] {
+		f := rows[kind]
+		fmt.Fprintf(tw, "ours/%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", kind,
+			ratio(o.rps, f.rps), ratio(o.mbps, f.mbps), ratio(o.cpu, f.cpu), ratio(o.allocs, f.allocs), ratio(o.allocB, f.allocB), ratio(o.rssMiB, f.rssMiB))
+	}
 	tw.Flush()
+	if wl.Idempotent && slices.Contains(clients, bench.KafkaGo) {
+		fmt.Fprintf(w, "kafka-go has no idempotent producer: it ran %s without idempotence.\n", wl.Name)
+	}
 }

@@ -48,6 +48,31 @@ func TestCompareTiny(t *testing.T) {
 	}
 }
 
+// With --clients, every client listed runs and gets a ratio row.
+func TestCompareAllClients(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"--records", "2000", "--runs", "1", "--workloads", "W4", "--clients", "ours,franz,sarama,kafka-go"},
+		strings.NewReader(""), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, c := range []string{"franz", "sarama", "kafka-go"} {
+		for _, re := range []string{
+			`(?m)^\s*` + c + `\s+\d+\s+\d+\.\d\d\s+\d+\s+\d+\.\d{3}\s+\d+\.\d\s+\d+\.\d$`,
+			`(?m)^\s*ours/` + c + `(\s+\d+\.\d\dx){6}$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(out.String()) {
+				t.Errorf("output does not match %s:\n%s", re, out.String())
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "kafka-go has no idempotent producer") {
+		t.Errorf("no note that kafka-go ran W4 without idempotence:\n%s", out.String())
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--workloads", "W9"},
@@ -57,6 +82,10 @@ func TestBadFlags(t *testing.T) {
 		{"extra"},
 		{"-role", "client", "-workload", "W7"},
 		{"-role", "dancer"},
+		{"--clients", "franz,ours"},
+		{"--clients", "ours"},
+		{"--clients", "ours,ours"},
+		{"--clients", "ours,confluent"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, strings.NewReader(""), &out, &errOut); code != 2 {
