@@ -46,6 +46,9 @@ func TestWorkloadsTiny(t *testing.T) {
 	for _, w := range Workloads {
 		for _, kind := range AllClients {
 			t.Run(w.Name+"/"+kind, func(t *testing.T) {
+				if err := Built(kind); err != nil {
+					t.Skip(err)
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer cancel()
 				c, err := NewClient(ctx, kind, w, bootstrap)

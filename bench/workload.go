@@ -21,6 +21,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -56,6 +57,17 @@ var (
 	Clients    = []string{Ours, Franz}
 	AllClients = []string{Ours, Franz, Sarama, KafkaGo}
 )
+
+var errNoOthers = errors.New("sarama and kafka-go are built with -tags others only")
+
+// Built reports whether client kind is in this binary: sarama and
+// kafka-go need -tags others.
+func Built(kind string) error {
+	if (kind == Sarama || kind == KafkaGo) && !othersBuilt {
+		return errNoOthers
+	}
+	return nil
+}
 
 // Workload is one producer configuration and record shape.
 type Workload struct {

@@ -2,7 +2,7 @@
 // franz-go's kgo, side by side, and prints a table of medians.
 //
 //	go run ./cmd/compare --records 2000000 --runs 5 --workloads W1,W2,W3,W4
-//	go run ./cmd/compare --clients ours,franz,sarama,kafka-go
+//	go run -tags others ./cmd/compare --clients ours,franz,sarama,kafka-go
 //
 // It starts one kfake cluster (3 brokers, a 12-partition topic, produced
 // records discarded) in a child process, then runs each measurement in a
@@ -103,6 +103,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		clients[i] = strings.TrimSpace(c)
 		if !slices.Contains(bench.AllClients, clients[i]) || slices.Index(clients, clients[i]) < i {
 			fmt.Fprintf(stderr, "compare: unknown or repeated client %q (have %s)\n", c, strings.Join(bench.AllClients, ", "))
+			return 2
+		}
+		if err := bench.Built(clients[i]); err != nil {
+			fmt.Fprintf(stderr, "compare: %v: go run -tags others ./cmd/compare --clients %s\n", err, *clientList)
 			return 2
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kpgo/kafka/bench"
 )
 
 // TestMain lets the test binary stand in for the compare binary: the
@@ -50,6 +52,9 @@ func TestCompareTiny(t *testing.T) {
 
 // With --clients, every client listed runs and gets a ratio row.
 func TestCompareAllClients(t *testing.T) {
+	if err := bench.Built(bench.Sarama); err != nil {
+		t.Skip(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
