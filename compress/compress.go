@@ -17,9 +17,10 @@ type Compressor interface {
 }
 
 // NewCompressor returns a Compressor for c at level, which must pass
-// ValidateLevel. The result is safe for concurrent use; encoders are pooled
-// and shared between all Compressors of the same codec and level, so
-// creating one is cheap.
+// ValidateLevel. The result is safe for concurrent use. It builds encoders
+// as callers first need them and keeps them for reuse, never more than
+// were in use at once; they go with the Compressor, so keep one per
+// producer rather than one per call.
 func NewCompressor(c Codec, level int) (Compressor, error) {
 	if err := ValidateLevel(c, level); err != nil {
 		return nil, err

@@ -13,22 +13,9 @@ type gzipEncoder struct {
 	out sliceWriter
 }
 
-// gzipWriterPools holds one pool per level 1..9; index 0 is unused. Levels
-// need separate pools because a gzip.Writer keeps its level across Reset.
-var gzipWriterPools [gzipMaxLevel + 1]sync.Pool
-
-func init() {
-	for level := gzipMinLevel; level <= gzipMaxLevel; level++ {
-		gzipWriterPools[level].New = func() any {
-			// The level was validated, so NewWriterLevel cannot fail.
-			w, _ := gzip.NewWriterLevel(nil, level)
-			return &gzipEncoder{w: w}
-		}
-	}
-}
-
 type gzipCompressor struct {
-	pool *sync.Pool
+	level int
+	cache *encoderCache[*gzipEncoder]
 }
 
 func newGzipCompressor(level int) gzipCompressor {
@@ -36,13 +23,17 @@ func newGzipCompressor(level int) gzipCompressor {
 		// klauspost's own default is 5; the Java client's is zlib's 6.
 		level = gzipDefaultLevel
 	}
-	return gzipCompressor{pool: &gzipWriterPools[level]}
+	return gzipCompressor{level: level, cache: newEncoderCache(func() *gzipEncoder {
+		// The level was validated, so NewWriterLevel cannot fail.
+		w, _ := gzip.NewWriterLevel(nil, level)
+		return &gzipEncoder{w: w}
+	})}
 }
 
 func (gzipCompressor) Codec() Codec { return Gzip }
 
 func (c gzipCompressor) Compress(dst, src []byte) ([]byte, error) {
-	e := c.pool.Get().(*gzipEncoder)
+	e := c.cache.get()
 	e.out.b = dst
 	e.w.Reset(&e.out)
 	_, err := e.w.Write(src)
@@ -51,7 +42,7 @@ func (c gzipCompressor) Compress(dst, src []byte) ([]byte, error) {
 	}
 	dst = e.out.b
 	e.out.b = nil
-	c.pool.Put(e)
+	c.cache.put(e)
 	return dst, err
 }
 

@@ -23,34 +23,27 @@ var lz4Levels = [...]lz4.CompressionLevel{
 	lz4.Level5, lz4.Level6, lz4.Level7, lz4.Level8, lz4.Level9,
 }
 
-// lz4WriterPools holds one pool per entry of lz4Levels, since a Writer keeps
-// its level across Reset.
-var lz4WriterPools [len(lz4Levels)]sync.Pool
-
-func init() {
-	for i, level := range lz4Levels {
-		lz4WriterPools[i].New = func() any {
-			w := lz4.NewWriter(nil)
-			// What Lz4BlockOutputStream writes: 64 KiB independent
-			// blocks (independence is pierrec's only mode), no block
-			// checksums and no content checksum. pierrec computes the
-			// header checksum over the descriptor alone, the corrected
-			// form KIP-57 made the rule for message format v1 and later.
-			// Concurrency 1 compresses on the caller's goroutine.
-			err := w.Apply(
-				lz4.BlockSizeOption(lz4.Block64Kb),
-				lz4.BlockChecksumOption(false),
-				lz4.ChecksumOption(false),
-				lz4.ConcurrencyOption(1),
-				lz4.CompressionLevelOption(level),
-			)
-			if err != nil {
-				// The options are constants pierrec accepts.
-				panic("compress: lz4 options rejected: " + err.Error())
-			}
-			return &lz4Encoder{w: w}
-		}
+// newLZ4Encoder returns a pierrec Writer at level.
+func newLZ4Encoder(level lz4.CompressionLevel) *lz4Encoder {
+	w := lz4.NewWriter(nil)
+	// What Lz4BlockOutputStream writes: 64 KiB independent blocks
+	// (independence is pierrec's only mode), no block checksums and no
+	// content checksum. pierrec computes the header checksum over the
+	// descriptor alone, the corrected form KIP-57 made the rule for
+	// message format v1 and later. Concurrency 1 compresses on the
+	// caller's goroutine.
+	err := w.Apply(
+		lz4.BlockSizeOption(lz4.Block64Kb),
+		lz4.BlockChecksumOption(false),
+		lz4.ChecksumOption(false),
+		lz4.ConcurrencyOption(1),
+		lz4.CompressionLevelOption(level),
+	)
+	if err != nil {
+		// The options are constants pierrec accepts.
+		panic("compress: lz4 options rejected: " + err.Error())
 	}
+	return &lz4Encoder{w: w}
 }
 
 // lz4LevelIndex maps a Kafka lz4 level to an index into lz4Levels. The Java
@@ -71,17 +64,18 @@ func lz4LevelIndex(level int) int {
 }
 
 type lz4Compressor struct {
-	pool *sync.Pool
+	cache *encoderCache[*lz4Encoder]
 }
 
 func newLZ4Compressor(level int) lz4Compressor {
-	return lz4Compressor{pool: &lz4WriterPools[lz4LevelIndex(level)]}
+	l := lz4Levels[lz4LevelIndex(level)]
+	return lz4Compressor{cache: newEncoderCache(func() *lz4Encoder { return newLZ4Encoder(l) })}
 }
 
 func (lz4Compressor) Codec() Codec { return LZ4 }
 
 func (c lz4Compressor) Compress(dst, src []byte) ([]byte, error) {
-	e := c.pool.Get().(*lz4Encoder)
+	e := c.cache.get()
 	e.out.b = dst
 	e.w.Reset(&e.out)
 	_, err := e.w.Write(src)
@@ -92,7 +86,7 @@ func (c lz4Compressor) Compress(dst, src []byte) ([]byte, error) {
 	}
 	dst = e.out.b
 	e.out.b = nil
-	c.pool.Put(e)
+	c.cache.put(e)
 	return dst, err
 }
 

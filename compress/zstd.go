@@ -16,37 +16,27 @@ import (
 // small; the Java client's default level uses 2 MiB.
 const zstdEncoderWindow = 1 << 20
 
-// zstdEncoderPools holds one pool per klauspost encoder level
-// (SpeedFastest..SpeedBestCompression, index level-1): the Kafka levels
-// collapse onto those four.
-var zstdEncoderPools [4]sync.Pool
-
-func init() {
-	for i := range zstdEncoderPools {
-		level := zstd.EncoderLevel(i + 1)
-		zstdEncoderPools[i].New = func() any {
-			enc, err := zstd.NewWriter(nil,
-				zstd.WithEncoderLevel(level),
-				// Each pooled encoder serves one caller at a time;
-				// the pool provides the parallelism, and memory
-				// follows actual use rather than GOMAXPROCS.
-				zstd.WithEncoderConcurrency(1),
-				zstd.WithWindowSize(zstdEncoderWindow),
-				// Empty input still yields a frame, so that it
-				// decodes as empty rather than as corrupt.
-				zstd.WithZeroFrames(true),
-				// Like the Java client (zstd-jni's default), write
-				// no content checksum: the batch CRC covers the
-				// compressed bytes.
-				zstd.WithEncoderCRC(false),
-			)
-			if err != nil {
-				// The options are constants klauspost accepts.
-				panic("compress: zstd options rejected: " + err.Error())
-			}
-			return enc
-		}
+// newZstdEncoder returns a klauspost encoder at level.
+func newZstdEncoder(level zstd.EncoderLevel) *zstd.Encoder {
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(level),
+		// Each encoder serves one caller at a time; the cache provides
+		// the parallelism, and memory follows actual use rather than
+		// GOMAXPROCS.
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(zstdEncoderWindow),
+		// Empty input still yields a frame, so that it decodes as empty
+		// rather than as corrupt.
+		zstd.WithZeroFrames(true),
+		// Like the Java client (zstd-jni's default), write no content
+		// checksum: the batch CRC covers the compressed bytes.
+		zstd.WithEncoderCRC(false),
+	)
+	if err != nil {
+		// The options are constants klauspost accepts.
+		panic("compress: zstd options rejected: " + err.Error())
 	}
+	return enc
 }
 
 // zstdEncoderLevel maps a Kafka zstd level to klauspost's four levels with
@@ -61,19 +51,20 @@ func zstdEncoderLevel(level int) zstd.EncoderLevel {
 }
 
 type zstdCompressor struct {
-	pool *sync.Pool
+	cache *encoderCache[*zstd.Encoder]
 }
 
 func newZstdCompressor(level int) zstdCompressor {
-	return zstdCompressor{pool: &zstdEncoderPools[zstdEncoderLevel(level)-1]}
+	l := zstdEncoderLevel(level)
+	return zstdCompressor{cache: newEncoderCache(func() *zstd.Encoder { return newZstdEncoder(l) })}
 }
 
 func (zstdCompressor) Codec() Codec { return Zstd }
 
 func (c zstdCompressor) Compress(dst, src []byte) ([]byte, error) {
-	enc := c.pool.Get().(*zstd.Encoder)
+	enc := c.cache.get()
 	dst = enc.EncodeAll(src, dst)
-	c.pool.Put(enc)
+	c.cache.put(enc)
 	return dst, nil
 }
 
