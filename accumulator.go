@@ -472,9 +472,9 @@ func (a *accumulator) release(b *batch) {
 		a.putCallbacks(b.cbs)
 	}
 	if b.compressed != nil {
-		// The request that carried it was encoded long ago (a request
-		// copies batches into its frame), so the buffer can serve the
-		// next batch.
+		// The request that carried it is through its writer (an answer
+		// or a failure is taken only after that), so the buffer can
+		// serve the next batch.
 		buf := b.compressed[:0]
 		compressPool.Put(&buf)
 	}
