@@ -472,9 +472,9 @@ func (a *accumulator) release(b *batch) {
 		a.putCallbacks(b.cbs)
 	}
 	if b.compressed != nil {
-		// The request that carried it is through its writer (an answer
-		// or a failure is taken only after that), so the buffer can
-		// serve the next batch.
+		// Nothing reads it any more: an answer comes only after the
+		// request's bytes arrived, and a failure is taken only once the
+		// writer has stopped (conn.go), so it can serve the next batch.
 		buf := b.compressed[:0]
 		compressPool.Put(&buf)
 	}
