@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,8 +35,18 @@ type saslState struct {
 	mech     sasl.Mechanism
 	info     sasl.ConnInfo
 	timeout  time.Duration
-	reauthAt time.Time // zero: the session does not expire
+	reauthAt time.Time     // zero: the session does not expire
+	drops    *atomic.Int32 // the producer's securityConfig.saslDrops
 }
+
+// saslDropsBeforeFailure is how many connections in a row a broker may
+// close during SaslAuthenticate before that counts as an authentication
+// failure. Kafka 1.0+ answers bad credentials with
+// SASL_AUTHENTICATION_FAILED, so a lone close is most likely a broker
+// restarting or the network, which the Java client treats as a plain
+// disconnect; but some brokers and proxies close on bad credentials, and
+// retrying those until delivery_timeout_ms would hide the cause.
+const saslDropsBeforeFailure = 3
 
 // handshake makes a fresh connection usable: TLS when configured, then
 // ApiVersions, then SASL. It replaces c.nc with the TLS connection.
@@ -68,6 +79,7 @@ func (c *conn) handshake(ctx context.Context, cfg *config) (map[int16][2]int16, 
 		mech:    sec.sasl,
 		info:    sasl.ConnInfo{Host: hostOf(c.addr), Addr: c.addr, TLS: sec.useTLS()},
 		timeout: cfg.requestTimeout,
+		drops:   &sec.saslDrops,
 	}
 	lifetime, err := st.exchange(ctx, c, c.roundTrip)
 	if err != nil {
@@ -253,17 +265,19 @@ func (st *saslState) exchange(ctx context.Context, c *conn, rt roundTripFunc) (i
 			return 0, &authError{kind: SaslAuthenticationFailed, addr: c.addr, msg: name, cause: err}
 		}
 		if done && msg == nil {
+			st.drops.Store(0)
 			return lifetime, nil
 		}
 		req := protocol.SaslAuthenticateRequest{AuthBytes: msg}
 		body, err := rt(protocol.APIKeySaslAuthenticate, authVersion, req.AppendTo(nil, authVersion))
 		if err != nil {
 			if isTransportError(err) && !isTimeout(err) {
-				// Brokers before 1.0, and some proxies and fakes, close
-				// the connection instead of answering with
-				// SASL_AUTHENTICATION_FAILED. Retrying will not help.
-				return 0, &authError{kind: SaslAuthenticationFailed, addr: c.addr,
-					msg: name + ": the broker closed the connection during authentication (wrong credentials?)"}
+				if n := st.drops.Add(1); n >= saslDropsBeforeFailure {
+					return 0, &authError{kind: SaslAuthenticationFailed, addr: c.addr,
+						msg: fmt.Sprintf("%s: the broker closed the connection during authentication %d times in a row (wrong credentials?)", name, n)}
+				}
+				// err wraps ErrBrokerUnreachable: retried.
+				return 0, fmt.Errorf("kafka: SASL %s: the broker closed the connection during authentication: %w", name, err)
 			}
 			return 0, err
 		}
@@ -282,6 +296,7 @@ func (st *saslState) exchange(ctx context.Context, c *conn, rt roundTripFunc) (i
 		}
 		lifetime = resp.SessionLifetimeMs
 		if done {
+			st.drops.Store(0)
 			return lifetime, nil
 		}
 		challenge = resp.AuthBytes

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kpgo/kafka/protocol"
 	"github.com/kpgo/kafka/sasl"
@@ -106,6 +107,10 @@ type securityConfig struct {
 	// Derived by validate.
 	tls  *tls.Config // nil without TLS
 	sasl sasl.Mechanism
+
+	// saslDrops counts the connections in a row that a broker closed
+	// during SaslAuthenticate (conn_security.go).
+	saslDrops atomic.Int32
 }
 
 func (s *securityConfig) useTLS() bool {

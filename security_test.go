@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -529,4 +530,33 @@ func TestSecurityProperties(t *testing.T) {
 	_, err = OptionsFromMap(map[string]string{"ssl.endpoint.identification.algorithm": "maybe"})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	require.True(t, strings.Contains(err.Error(), "ssl.endpoint.identification.algorithm"))
+}
+
+// A broker that closes a connection during SaslAuthenticate once (a
+// restart, the network) costs a reconnect, not the records: only closes
+// in a row count as an authentication failure.
+func TestSASLDropIsRetried(t *testing.T) {
+	c := newSecureCluster(t, kafkatest.SASLUser("SCRAM-SHA-256", "alice", "right"))
+	fake := c.Fake()
+	const dropped = 2 // fewer than saslDropsBeforeFailure
+	var drops atomic.Int32
+	fake.ControlKey(int16(kmsg.SASLAuthenticate), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if drops.Add(1) <= dropped {
+			fake.KeepControl()
+			return nil, errors.New("dropped by test"), true
+		}
+		return nil, nil, false
+	})
+	p, err := NewProducer(BootstrapServers(c.Addrs()...), SecurityProtocol("SASL_PLAINTEXT"),
+		SASLMechanism("SCRAM-SHA-256"), SASLPlainUsername("alice"), SASLPlainPassword("right"),
+		ReconnectBackoff(10*time.Millisecond), ReconnectBackoffMax(50*time.Millisecond))
+	require.NoError(t, err)
+	defer p.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, err := p.Send(ctx, Record{Topic: secTopic, Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	require.Greater(t, drops.Load(), int32(dropped), "the broker dropped connections, then authenticated")
 }
