@@ -7,7 +7,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// gzipEncoder is the pooled state of one gzip compression.
+// gzipEncoder is the reused state of one gzip compression.
 type gzipEncoder struct {
 	w   *gzip.Writer
 	out sliceWriter

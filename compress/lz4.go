@@ -10,7 +10,7 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// lz4Encoder is the pooled state of one lz4 compression.
+// lz4Encoder is the reused state of one lz4 compression.
 type lz4Encoder struct {
 	w   *lz4.Writer
 	out sliceWriter
