@@ -12,26 +12,34 @@ import (
 	"github.com/kpgo/kafka/protocol"
 )
 
-// writeVec sends what was buffered before it, then the frame with the
-// spliced parts in their places, over a real TCP connection (where
-// net.Buffers become one writev).
-func TestWriteVecSplicesInPlace(t *testing.T) {
+// dialReadAll connects to a loopback server that reads all it is sent,
+// until the connection closes, and then hands it over on got.
+func dialReadAll(t *testing.T) (nc net.Conn, got <-chan []byte) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
-	got := make(chan []byte, 1)
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan []byte, 1)
 	go func() {
 		s, err := ln.Accept()
 		if err != nil {
-			got <- nil
+			ch <- nil
 			return
 		}
 		defer s.Close()
 		b, _ := io.ReadAll(s)
-		got <- b
+		ch <- b
 	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	nc, err = net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
+	return nc, ch
+}
+
+// writeVec sends what was buffered before it, then the frame with the
+// spliced parts in their places, over a real TCP connection (where
+// net.Buffers become one writev).
+func TestWriteVecSplicesInPlace(t *testing.T) {
+	nc, got := dialReadAll(t)
 	c := &conn{nc: nc}
 	_, c.vectored = nc.(*net.TCPConn)
 	require.True(t, c.vectored)
@@ -40,7 +48,7 @@ func TestWriteVecSplicesInPlace(t *testing.T) {
 	frame := []byte("head|mid|tail")
 	splices := []protocol.Splice{{At: 5, Bytes: []byte("one")}, {At: 9, Bytes: big}, {At: 9, Bytes: []byte("two")}}
 	w := bufio.NewWriterSize(nc, 64<<10)
-	_, err = w.WriteString("earlier|")
+	_, err := w.WriteString("earlier|")
 	require.NoError(t, err)
 	vec, err := c.writeVec(w, nil, frame, splices)
 	require.NoError(t, err)
@@ -56,22 +64,7 @@ func TestWriteVecSplicesInPlace(t *testing.T) {
 // the request queued behind it is still being encoded, which must not take
 // the first request's bytes with it.
 func TestNoResponseRequestFlushedBeforeDone(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		s, err := ln.Accept()
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer s.Close()
-		b, _ := io.ReadAll(s)
-		got <- b
-	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
+	nc, got := dialReadAll(t)
 	c := &conn{
 		nc: nc, writeCh: make(chan *request, 4), pending: make(chan *request, 4),
 		quit: make(chan struct{}), writerDone: make(chan struct{}),
