@@ -155,6 +155,10 @@ type topicState struct {
 	readyOnce sync.Once
 	// fatal is set when the topic cannot be used (authorization failed).
 	fatal atomic.Pointer[error]
+	// missing is the latest reason a metadata answer gave for not
+	// describing the topic (it does not exist yet, say), for the error
+	// of a Send that waited in vain.
+	missing atomic.Pointer[error]
 
 	// Uniform sticky state (KIP-794) for records without a key.
 	// sticky is the partition keyless records go to, -1 to choose anew;

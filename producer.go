@@ -208,6 +208,14 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 	select {
 	case <-t.ready:
 	case <-timer.C:
+		// Say why, or the wait reads the same for a typo in
+		// bootstrap_servers as for a topic that does not exist.
+		if errp := p.sender.lastMetaErr.Load(); errp != nil {
+			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms); no metadata: %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
+		}
+		if errp := t.missing.Load(); errp != nil {
+			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms): %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
+		}
 		return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms)", ErrMetadataTimeout, t.name, p.cfg.maxBlock)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: topic %q: %w", ErrMetadataTimeout, t.name, ctx.Err())

@@ -304,6 +304,12 @@ func TestSendErrors(t *testing.T) {
 			require.Less(t, time.Since(start), 5*time.Second)
 		})
 	}
+	t.Run("metadata wait says why", func(t *testing.T) {
+		p := env.producer(MaxBlock(time.Second), AllowAutoCreateTopics(false))
+		_, err := p.Send(ctx, Record{Topic: "does-not-exist", Value: []byte("x")})
+		require.ErrorIs(t, err, ErrMetadataTimeout)
+		require.ErrorIs(t, err, UnknownTopicOrPartition, "the metadata answers' reason")
+	})
 	t.Run("ctx ends metadata wait", func(t *testing.T) {
 		p := env.producer(AllowAutoCreateTopics(false))
 		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -504,6 +510,10 @@ func TestUnreachableBootstrap(t *testing.T) {
 	defer p.Close(context.Background())
 	_, err = p.Send(context.Background(), Record{Topic: "t", Value: []byte("x")})
 	require.ErrorIs(t, err, ErrMetadataTimeout)
+	// The error says why, or a typo in bootstrap_servers would read like
+	// a missing topic.
+	require.ErrorIs(t, err, ErrBrokerUnreachable)
+	require.Contains(t, err.Error(), "127.0.0.1:1")
 	require.False(t, p.BootstrapConnected())
 }
 

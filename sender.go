@@ -132,6 +132,9 @@ type sender struct {
 	pidRetryAt    time.Time
 	pidFailures   int
 	bootConnected atomic.Bool
+	// lastMetaErr is why the latest connection or metadata request
+	// failed, nil once metadata came back; see Producer.waitMeta.
+	lastMetaErr atomic.Pointer[error]
 	// An epoch bump (KIP-360) is wanted after a sequence gap or lost
 	// producer state; it waits until nothing is in flight and batches of
 	// unknown fate are resolved (at most request_timeout_ms), then asks
@@ -311,6 +314,7 @@ func (s *sender) onConn(ev connEvent) {
 		b.failures++
 		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures))
 		s.cfg.logger.Warn("kafka: cannot connect to broker", "broker", b.id, "addr", b.addr, "err", ev.err)
+		s.lastMetaErr.Store(&ev.err)
 		s.onAuthFailure(b, ev.err) // conn_security.go: TLS and SASL failures fail fast
 		if s.metaWaiting == b {
 			s.metaWaiting = nil
@@ -538,8 +542,10 @@ func (s *sender) onMetadata(ev metadataEvent) {
 		s.metaWanted = true
 		s.metaRetryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.metaFailures))
 		s.cfg.logger.Warn("kafka: metadata request failed", "broker", ev.b.id, "err", ev.err)
+		s.lastMetaErr.Store(&ev.err)
 		return
 	}
+	s.lastMetaErr.Store(nil)
 	s.metaFailures = 0
 	s.metaAt = now
 	s.metrics.metadataUpdated(now)
@@ -587,6 +593,7 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			if protocol.IsRetriable(u.err) {
 				// Unknown topics may be being created; keep asking until
 				// max_block_ms ends the wait in Send.
+				t.missing.Store(&u.err)
 				retrySoon = true
 				continue
 			}
