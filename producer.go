@@ -209,12 +209,13 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 	case <-t.ready:
 	case <-timer.C:
 		// Say why, or the wait reads the same for a typo in
-		// bootstrap_servers as for a topic that does not exist.
-		if errp := p.sender.lastMetaErr.Load(); errp != nil {
-			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms); no metadata: %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
-		}
+		// bootstrap_servers as for a topic that does not exist. The
+		// broker's word on the topic, if any came, is the better reason.
 		if errp := t.missing.Load(); errp != nil {
 			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms): %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
+		}
+		if errp := p.sender.lastMetaErr.Load(); errp != nil {
+			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms); no metadata: %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
 		}
 		return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms)", ErrMetadataTimeout, t.name, p.cfg.maxBlock)
 	case <-ctx.Done():
