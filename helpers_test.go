@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,7 +86,14 @@ func (e *testEnv) topic(n int32) string {
 func (e *testEnv) producer(opts ...Option) *Producer {
 	e.t.Helper()
 	base := []Option{BootstrapServers(e.addrs...)}
-	if os.Getenv("KAFKA_TEST_LOG") != "" {
+	if f := os.Getenv("KAFKA_TEST_LOG_FILE"); f != "" {
+		// Appended to, so that every producer of a run is in it.
+		w, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		require.NoError(e.t, err)
+		bw := &lockedWriter{w: bufio.NewWriterSize(w, 1<<20)}
+		e.t.Cleanup(func() { bw.mu.Lock(); bw.w.Flush(); bw.mu.Unlock(); w.Close() })
+		base = append(base, Logger(slog.New(slog.NewTextHandler(bw, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	} else if os.Getenv("KAFKA_TEST_LOG") != "" {
 		base = append(base, Logger(slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	p, err := NewProducer(append(base, opts...)...)
@@ -239,4 +248,15 @@ func producerGoroutines() (int, string) {
 		}
 	}
 	return n, out.String()
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

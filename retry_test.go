@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,4 +180,55 @@ func TestRetriedBatchTakesNoNewRecords(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	futs = append(futs, sendMoreNumbered(t, p, topic, 1, 20)...)
 	requireExactlyOnceInOrder(t, env, topic, futs)
+}
+
+// firstSequence is the base sequence of a Produce request's first batch,
+// or -1.
+func firstSequence(req kmsg.Request) int32 {
+	pr, ok := req.(*kmsg.ProduceRequest)
+	if !ok || len(pr.Topics) == 0 || len(pr.Topics[0].Partitions) == 0 {
+		return -1
+	}
+	var rb kmsg.RecordBatch
+	if err := rb.ReadFrom(pr.Topics[0].Partitions[0].Records); err != nil {
+		return -1
+	}
+	return rb.FirstSequence
+}
+
+// A batch written but answered with an error, whose later batches were
+// acknowledged, is in the log even when the broker no longer remembers it
+// (it keeps only the last five batches) and answers its retry with
+// OUT_OF_ORDER_SEQUENCE_NUMBER: the broker takes sequences only in order.
+// It must not be given fresh sequences under a new epoch and written again.
+func TestOutOfOrderAfterLaterAckIsNotProofOfLoss(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, Linger(0), BatchSize(1), RetryBackoff(200*time.Millisecond))
+
+	// Record 0 is acknowledged first, so later batches may be in flight
+	// together (KAFKA-15591 holds the first batch alone).
+	f0 := sendNumbered(t, p, topic, 1)
+	_, err := f0[0].Get(context.Background())
+	require.NoError(t, err)
+
+	// Record 1 (sequence 1) is appended but answered
+	// NOT_ENOUGH_REPLICAS_AFTER_APPEND, slowly, so records 2-4 are sent
+	// meanwhile; its retry is answered OUT_OF_ORDER_SEQUENCE_NUMBER, as by
+	// a broker that has forgotten it.
+	isOne := func(req kmsg.Request) bool { return firstSequence(req) == 1 }
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.NotEnoughReplicasAfterAppend, Count: 1, When: isOne})
+	ooo := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.OutOfOrderSequenceNumber, Count: 1, When: isOne})
+	var slept atomic.Bool
+	fake.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if isOne(req) && slept.CompareAndSwap(false, true) {
+			fake.SleepControl(func() { time.Sleep(200 * time.Millisecond) })
+		}
+		return nil, nil, false
+	})
+	futs := append(f0, sendMoreNumbered(t, p, topic, 1, 5)...)
+	requireExactlyOnceInOrder(t, env, topic, futs)
+	require.Equal(t, 1, ooo.Hits(), "the retry was answered OUT_OF_ORDER_SEQUENCE_NUMBER")
 }

@@ -798,15 +798,29 @@ func hasAmbiguousLocked(p *partition) bool {
 	return false
 }
 
+// maxUnackedPerPartition is how many batches a broker remembers per
+// producer and partition to recognise duplicates (Kafka's producer state
+// keeps the last five batches' metadata, KAFKA-5494).
+const maxUnackedPerPartition = 5
+
 // notWritten records what an OUT_OF_ORDER_SEQUENCE_NUMBER answer proves:
 // the broker would have called b a duplicate had any attempt of it been
 // written (it remembers the last five batches, and we never have more
 // than five unacknowledged), so b is not in the log, and neither is any
 // later batch of its partition under the same epoch, as sequences are
-// written contiguously.
+// written contiguously. If a later batch was acknowledged, the answer
+// proves the opposite: the broker takes sequences only in order, so b was
+// written and has left the broker's memory; b then stays of unknown fate.
 func (s *sender) notWritten(b *batch) {
-	b.ambiguous = false
 	p := b.part
+	if p.ackedSet && b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch &&
+		seqBefore(seqAdd(b.baseSeq, b.numRecords()), p.ackedEnd) {
+		s.log("batch written before a later acknowledged one, but the broker no longer knows it",
+			"topic", p.topic.name, "partition", p.id, "base_sequence", b.baseSeq, "acknowledged_to", p.ackedEnd)
+		b.ambiguous = true
+		return
+	}
+	b.ambiguous = false
 	p.mu.Lock()
 	for _, q := range p.batches {
 		if q.seqSet && q.epoch == b.epoch && q.producerID == b.producerID && !seqBefore(q.baseSeq, b.baseSeq) {
@@ -842,6 +856,7 @@ func (s *sender) finishBump() {
 		for _, p := range *ps {
 			p.nextSeq = 0
 			p.seqConfirmed = false
+			p.ackedSet = false
 			doomed := p.takeBatches(func(b *batch) bool {
 				if b.seqSet && b.ambiguous {
 					return true
@@ -928,6 +943,14 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			// A retried batch goes out alone, once nothing of its partition
 			// is in flight, so sequence numbers reach the broker in order.
 			if ready && p.inFlight > 0 && (b.seqSet || s.cfg.idempotence && !p.seqConfirmed) {
+				ready = false
+			}
+			// The broker recognises a duplicate only among a producer's
+			// last five batches of a partition, and notWritten relies on
+			// no more than five being unacknowledged. Five requests per
+			// connection do not ensure that once a leader moves: the old
+			// leader's requests are still out when the new one's start.
+			if ready && s.cfg.idempotence && p.inFlight >= maxUnackedPerPartition {
 				ready = false
 			}
 			// While a bump waits, only partitions with a batch of unknown
@@ -1058,7 +1081,7 @@ func (s *sender) assignSequence(p *partition, b *batch) {
 	b.seqSet = true
 	b.producerID, b.epoch = s.producerID, s.epoch
 	b.baseSeq = p.nextSeq
-	p.nextSeq = int32((int64(p.nextSeq) + int64(b.numRecords())) & 0x7fffffff)
+	p.nextSeq = seqAdd(p.nextSeq, b.numRecords())
 	if b.sealed != nil {
 		protocol.SetProducerState(b.sealed, b.producerID, b.epoch, b.baseSeq)
 	}
@@ -1425,6 +1448,11 @@ func (s *sender) hasEarlierRetry(p *partition, b *batch) bool {
 	return false
 }
 
+// seqAdd advances a sequence number by n, wrapping at 2^31.
+func seqAdd(seq, n int32) int32 {
+	return int32((int64(seq) + int64(n)) & 0x7fffffff)
+}
+
 // seqBefore compares sequence numbers that wrap at 2^31.
 func seqBefore(a, b int32) bool {
 	d := (int64(b) - int64(a)) & 0x7fffffff
@@ -1473,9 +1501,13 @@ func (s *sender) finishInFlight(b *batch) {
 
 func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int64) {
 	s.finishInFlight(b)
-	b.part.lastErr = nil
+	p := b.part
+	p.lastErr = nil
 	if b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch {
-		b.part.seqConfirmed = true
+		p.seqConfirmed = true
+		if end := seqAdd(b.baseSeq, b.numRecords()); !p.ackedSet || seqBefore(p.ackedEnd, end) {
+			p.ackedEnd, p.ackedSet = end, true
+		}
 	}
 	s.metrics.batchDone(b, nil)
 	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)

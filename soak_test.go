@@ -158,6 +158,28 @@ func TestSoakUnderFaults(t *testing.T) {
 		total += e
 	}
 	got := env.consumeExactly(topic, int(total))
+	// Where each record is in the log, and which record each place holds,
+	// so that a failure can say what the log and the future disagree on.
+	type place struct {
+		part int32
+		off  int64
+	}
+	placesOf := map[int][]place{}
+	idAt := map[place]int{}
+	for _, rec := range got {
+		var id int
+		_, err := fmt.Sscan(string(rec.Value), &id)
+		require.NoError(t, err)
+		placesOf[id] = append(placesOf[id], place{rec.Partition, rec.Offset})
+		idAt[place{rec.Partition, rec.Offset}] = id
+	}
+	explain := func(id int) string {
+		r := results[id]
+		said := place{r.partition, r.offset}
+		holder, ok := idAt[said]
+		return fmt.Sprintf("record %d (err %v): its future said %d-%d, which holds record %d (present %v); the log has it at %v",
+			id, r.err, said.part, said.off, holder, ok, placesOf[id])
+	}
 	seen := make(map[int]bool, len(got))
 	var dups, stray int
 	for _, rec := range got {
@@ -166,14 +188,15 @@ func TestSoakUnderFaults(t *testing.T) {
 		require.NoError(t, err)
 		if seen[id] {
 			dups++
+			t.Logf("written twice: %s", explain(id))
 		}
 		seen[id] = true
 		if wantID, ok := want[rec.Partition][rec.Offset]; ok {
-			require.Equal(t, wantID, id, "record at %d-%d is not the one its future named", rec.Partition, rec.Offset)
+			require.Equal(t, wantID, id, "record at %d-%d is not the one its future named: %s; %s", rec.Partition, rec.Offset, explain(wantID), explain(id))
 			delete(want[rec.Partition], rec.Offset)
 		} else {
 			stray++ // written, but its future failed (uncertain)
-			require.Error(t, results[id].err, "record %d is in the log at %d-%d, not where its future said", id, rec.Partition, rec.Offset)
+			require.Error(t, results[id].err, "record %d is in the log at %d-%d, not where its future said: %s", id, rec.Partition, rec.Offset, explain(id))
 		}
 	}
 	var lost int
