@@ -47,7 +47,11 @@ func TestFailedAmbiguousBatchDoesNotSwallowTheNext(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(1)
-	p := env.producer(DeliveryTimeout(time.Second), RequestTimeout(500*time.Millisecond),
+	// The linger puts each set of ten records in one batch. With none, the
+	// first record could go alone, and the nine behind it would wait for
+	// its acknowledgement (KAFKA-15591), never be written, and leave the
+	// second set at offset 1.
+	p := env.producer(DeliveryTimeout(time.Second), RequestTimeout(500*time.Millisecond), Linger(100*time.Millisecond),
 		RetryBackoff(20*time.Millisecond), RetryBackoffMax(50*time.Millisecond))
 	_, err := p.PartitionsFor(context.Background(), topic)
 	require.NoError(t, err)
