@@ -132,9 +132,9 @@ type partition struct {
 	// one (KAFKA-15591): the first batch goes alone.
 	seqConfirmed bool
 	// ackedEnd is the sequence after the highest one the broker
-	// acknowledged under the current producer id and epoch, if ackedSet.
+	// acknowledged under the current producer id and epoch, once
+	// seqConfirmed.
 	ackedEnd int32
-	ackedSet bool
 	// stickyBytes counts bytes appended since the sticky partitioner
 	// last moved on from this partition (under mu).
 	stickyBytes int64

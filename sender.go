@@ -813,7 +813,7 @@ const maxUnackedPerPartition = 5
 // written and has left the broker's memory; b then stays of unknown fate.
 func (s *sender) notWritten(b *batch) {
 	p := b.part
-	if p.ackedSet && b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch &&
+	if p.seqConfirmed && b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch &&
 		seqBefore(seqAdd(b.baseSeq, b.numRecords()), p.ackedEnd) {
 		s.log("batch written before a later acknowledged one, but the broker no longer knows it",
 			"topic", p.topic.name, "partition", p.id, "base_sequence", b.baseSeq, "acknowledged_to", p.ackedEnd)
@@ -856,7 +856,6 @@ func (s *sender) finishBump() {
 		for _, p := range *ps {
 			p.nextSeq = 0
 			p.seqConfirmed = false
-			p.ackedSet = false
 			doomed := p.takeBatches(func(b *batch) bool {
 				if b.seqSet && b.ambiguous {
 					return true
@@ -1408,7 +1407,7 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 			seqSet:     b.seqSet,
 			producerID: b.producerID,
 			epoch:      b.epoch,
-			baseSeq:    int32((int64(b.baseSeq) + int64(h*mid)) & 0x7fffffff),
+			baseSeq:    seqAdd(b.baseSeq, int32(h*mid)),
 			ambiguous:  b.ambiguous,
 			sent:       b.sent,
 			full:       true,
@@ -1504,10 +1503,10 @@ func (s *sender) succeed(b *batch, baseOffset, logAppendTime, logStartOffset int
 	p := b.part
 	p.lastErr = nil
 	if b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch {
-		p.seqConfirmed = true
-		if end := seqAdd(b.baseSeq, b.numRecords()); !p.ackedSet || seqBefore(p.ackedEnd, end) {
-			p.ackedEnd, p.ackedSet = end, true
+		if end := seqAdd(b.baseSeq, b.numRecords()); !p.seqConfirmed || seqBefore(p.ackedEnd, end) {
+			p.ackedEnd = end
 		}
+		p.seqConfirmed = true
 	}
 	s.metrics.batchDone(b, nil)
 	s.acc.finish(b, baseOffset, logAppendTime, logStartOffset, nil)

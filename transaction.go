@@ -744,7 +744,6 @@ func (s *sender) onTxnProducerID(ev txnProducerIDEvent) {
 			for _, p := range *ps {
 				p.nextSeq = 0
 				p.seqConfirmed = false
-				p.ackedSet = false
 				p.mu.Lock()
 				for _, b := range p.batches {
 					b.seqSet = false

@@ -165,6 +165,7 @@ func TestLevelMappings(t *testing.T) {
 	require.NotEqual(t, zstdEncoderLevel(1), zstdEncoderLevel(0))
 
 	// gzip's default and Java's -1 both mean zlib's 6.
-	require.Equal(t, 6, newGzipCompressor(DefaultLevel).level)
-	require.Equal(t, 6, newGzipCompressor(-1).level)
+	require.Equal(t, 6, gzipLevel(DefaultLevel))
+	require.Equal(t, 6, gzipLevel(-1))
+	require.Equal(t, 9, gzipLevel(9))
 }

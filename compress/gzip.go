@@ -14,16 +14,21 @@ type gzipEncoder struct {
 }
 
 type gzipCompressor struct {
-	level int
 	cache *encoderCache[*gzipEncoder]
 }
 
-func newGzipCompressor(level int) gzipCompressor {
+// gzipLevel maps a Kafka gzip level to klauspost's: the default and
+// Java's -1 both mean zlib's 6 (klauspost's own default is 5).
+func gzipLevel(level int) int {
 	if level == DefaultLevel || level == gzipJavaDefault {
-		// klauspost's own default is 5; the Java client's is zlib's 6.
-		level = gzipDefaultLevel
+		return gzipDefaultLevel
 	}
-	return gzipCompressor{level: level, cache: newEncoderCache(func() *gzipEncoder {
+	return level
+}
+
+func newGzipCompressor(level int) gzipCompressor {
+	level = gzipLevel(level)
+	return gzipCompressor{cache: newEncoderCache(func() *gzipEncoder {
 		// The level was validated, so NewWriterLevel cannot fail.
 		w, _ := gzip.NewWriterLevel(nil, level)
 		return &gzipEncoder{w: w}
