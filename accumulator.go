@@ -168,6 +168,54 @@ type topicState struct {
 	// sticky is the partition keyless records go to, -1 to choose anew;
 	// appendLocked clears it once batch_size bytes went to it.
 	sticky atomic.Int32
+
+	// Sends waiting for a partition the metadata does not have yet
+	// (the topic just grew): wantParts is the partition count they wait
+	// for, which keeps the sender refreshing, and 0 when none waits.
+	// grown, when set, is closed at the next metadata for the topic.
+	wantMu      sync.Mutex
+	wantWaiters int
+	wantParts   atomic.Int32
+	grown       atomic.Pointer[chan struct{}]
+}
+
+// awaitChange returns a channel closed at t's next metadata update.
+func (t *topicState) awaitChange() <-chan struct{} {
+	for {
+		if ch := t.grown.Load(); ch != nil {
+			return *ch
+		}
+		ch := make(chan struct{})
+		if t.grown.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+// changed wakes the Sends waiting in awaitChange.
+func (t *topicState) changed() {
+	if ch := t.grown.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// want registers a Send waiting for partition count n; the returned
+// function unregisters it.
+func (t *topicState) want(n int32) (done func()) {
+	t.wantMu.Lock()
+	t.wantWaiters++
+	if n > t.wantParts.Load() {
+		t.wantParts.Store(n)
+	}
+	t.wantMu.Unlock()
+	return func() {
+		t.wantMu.Lock()
+		t.wantWaiters--
+		if t.wantWaiters == 0 {
+			t.wantParts.Store(0)
+		}
+		t.wantMu.Unlock()
+	}
 }
 
 func newTopicState(name string) *topicState {

@@ -50,7 +50,9 @@ var (
 	ErrSerialization = errors.New("kafka: serialization failed")
 
 	// ErrUnknownPartition fails a record sent to a partition the topic does
-	// not have.
+	// not have. A record for a partition above the topic's count waits up
+	// to max_block_ms for a metadata refresh to show it (the topic may just
+	// have grown); the error then also matches ErrMetadataTimeout.
 	ErrUnknownPartition = errors.New("kafka: unknown partition")
 
 	// ErrBrokerUnreachable fails a request that could not reach its broker;

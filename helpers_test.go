@@ -82,6 +82,26 @@ func (e *testEnv) topic(n int32) string {
 	return name
 }
 
+// addPartitions grows topic to total partitions, through kgo.
+func (e *testEnv) addPartitions(topic string, total int32) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...))
+	require.NoError(e.t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic = topic
+	rt.Count = total
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10000
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(e.t, err)
+	require.Len(e.t, resp.Topics, 1)
+	require.Zero(e.t, resp.Topics[0].ErrorCode, "create partitions of %s", topic)
+}
+
 // producer starts a producer against the env and closes it at cleanup.
 func (e *testEnv) producer(opts ...Option) *Producer {
 	e.t.Helper()
@@ -106,8 +126,6 @@ func (e *testEnv) producer(opts ...Option) *Producer {
 	return p
 }
 
-// consume reads n records of topic from the start with kgo, an independent
-// consumer, failing the test if they do not come within the timeout.
 // producerFor starts a producer with opts that already has topic's
 // metadata, so a test's faults hit produce requests only.
 func (e *testEnv) producerFor(topic string, opts ...Option) *Producer {
@@ -118,6 +136,8 @@ func (e *testEnv) producerFor(topic string, opts ...Option) *Producer {
 	return p
 }
 
+// consume reads n records of topic from the start with kgo, an independent
+// consumer, failing the test if they do not come within the timeout.
 func (e *testEnv) consume(topic string, n int) []*kgo.Record {
 	e.t.Helper()
 	cl, err := kgo.NewClient(

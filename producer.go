@@ -124,8 +124,13 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	var pid int32
 	if rec.Partition != nil {
 		pid = *rec.Partition
-		if pid < 0 || int(pid) >= len(parts) {
-			return fmt.Errorf("%w: topic %q has %d partitions, the record asked for partition %d", ErrUnknownPartition, t.name, len(parts), pid)
+		if pid < 0 {
+			return fmt.Errorf("%w: the record asked for partition %d of topic %q", ErrUnknownPartition, pid, t.name)
+		}
+		if int(pid) >= len(parts) {
+			if parts, err = p.waitPartition(ctx, t, pid, &deadline); err != nil {
+				return err
+			}
 		}
 	} else {
 		pid = p.cfg.partitioner.Partition(t.name, rec.Key, len(parts), meta.available)
@@ -227,6 +232,40 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 		return nil, *errp
 	}
 	return t.meta.Load(), nil
+}
+
+// waitPartition waits within max_block_ms for t's metadata to list
+// partition pid: partitions added to a topic reach the producer only with
+// a metadata refresh, so the sender asks for one. The Java client waits
+// the same way; kafka-python fails at once.
+func (p *Producer) waitPartition(ctx context.Context, t *topicState, pid int32, deadline *blockDeadline) ([]*partition, error) {
+	done := t.want(pid + 1)
+	defer done()
+	p.sender.wake()
+	timer := time.NewTimer(time.Until(deadline.get()))
+	defer timer.Stop()
+	for {
+		// Taken before the check, so an update between the two is not
+		// missed.
+		changed := t.awaitChange()
+		parts := *t.parts.Load()
+		if int(pid) < len(parts) {
+			return parts, nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil, fmt.Errorf("%w: %w: partition %d of topic %q is not in metadata after %v (max_block_ms); the topic has %d partitions",
+				ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, p.cfg.maxBlock, len(parts))
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w: partition %d of topic %q: %w", ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, ctx.Err())
+		case <-p.closedCh:
+			return nil, ErrProducerClosed
+		}
+		if errp := t.fatal.Load(); errp != nil {
+			return nil, *errp
+		}
+	}
 }
 
 // recordSizeBound is the most bytes a record can take in a batch: the

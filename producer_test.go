@@ -327,6 +327,71 @@ func TestSendErrors(t *testing.T) {
 	})
 }
 
+// A record for a partition just added to its topic waits for the metadata
+// that shows it, as in the Java client, instead of failing until the next
+// periodic refresh (metadata_max_age_ms, 5 minutes by default).
+func TestSendWaitsForAddedPartition(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(2)
+	p := env.producerFor(topic, MaxBlock(20*time.Second))
+	ctx := context.Background()
+	ts := topicStateOf(t, p, topic)
+	require.NotNil(t, ts)
+
+	grown := make(chan struct{})
+	go func() {
+		defer close(grown)
+		// Let the Send below start waiting first.
+		time.Sleep(300 * time.Millisecond)
+		env.addPartitions(topic, 4)
+	}()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("new partition"), Partition: new(int32(3))})
+	<-grown
+	require.NoError(t, err)
+	md, err := f.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int32(3), md.Partition)
+	recs := env.consume(topic, 1)
+	require.Equal(t, int32(3), recs[0].Partition)
+	require.Equal(t, []byte("new partition"), recs[0].Value)
+	require.Zero(t, ts.wantParts.Load(), "no Send waits, so the sender stops asking")
+
+	t.Run("times out", func(t *testing.T) {
+		p := env.producerFor(topic, MaxBlock(300*time.Millisecond), RetryBackoff(20*time.Millisecond))
+		start := time.Now()
+		_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x"), Partition: new(int32(7))})
+		require.ErrorIs(t, err, ErrUnknownPartition)
+		require.ErrorIs(t, err, ErrMetadataTimeout)
+		require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "it waited max_block_ms")
+		require.Zero(t, topicStateOf(t, p, topic).wantParts.Load())
+	})
+	t.Run("ctx ends the wait", func(t *testing.T) {
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err := p.Send(cctx, Record{Topic: topic, Value: []byte("x"), Partition: new(int32(9))})
+		require.ErrorIs(t, err, ErrUnknownPartition)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+	t.Run("close ends the wait", func(t *testing.T) {
+		p := env.producerFor(topic)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x"), Partition: new(int32(9))})
+			errc <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		require.NoError(t, p.Close(ctx))
+		require.ErrorIs(t, <-errc, ErrProducerClosed)
+	})
+}
+
+func topicStateOf(t *testing.T, p *Producer, name string) *topicState {
+	t.Helper()
+	v, ok := p.acc.topics.Load(name)
+	require.True(t, ok, "the producer knows topic %s", name)
+	return v.(*topicState)
+}
+
 func TestBackPressure(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()

@@ -415,6 +415,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 	// Topics waiting for their first metadata, or partitions without a
 	// leader, want a refresh.
 	if !s.metaWanted {
+		grow := false
 		s.acc.forEachTopic(func(t *topicState) {
 			if t.fatal.Load() != nil {
 				return
@@ -422,8 +423,20 @@ func (s *sender) maintain(now time.Time) time.Time {
 			m := t.meta.Load()
 			if m == nil || len(m.available) < len(m.partitions) {
 				s.metaWanted = true
+			} else if w := t.wantParts.Load(); int(w) > len(m.partitions) {
+				grow = true
 			}
 		})
+		// A Send waits for a partition the topic does not have yet: ask
+		// again every retry_backoff_ms until it appears, as the Java
+		// client's waitOnMetadata does.
+		if grow && !s.metaWanted {
+			if at := s.metaAt.Add(s.cfg.retryBackoff); now.Before(at) {
+				next = at
+			} else {
+				s.metaWanted = true
+			}
+		}
 	}
 	if s.cfg.metadataMaxAge > 0 && !s.metaAt.IsZero() && now.Sub(s.metaAt) >= s.cfg.metadataMaxAge {
 		s.metaWanted = true
@@ -645,6 +658,7 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	t.parts.Store(&parts)
 	t.meta.Store(m)
 	t.markReady()
+	t.changed()
 }
 
 // failTopic fails every queued batch of t with err.
