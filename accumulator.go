@@ -154,10 +154,12 @@ type topicState struct {
 	meta atomic.Pointer[topicMeta]
 	// parts has one entry per partition in meta, in partition order.
 	parts atomic.Pointer[[]*partition]
-	// ready is closed when meta is first set (or the topic failed for good).
+	// ready is closed when meta is first set or the topic first failed.
 	ready     chan struct{}
 	readyOnce sync.Once
-	// fatal is set when the topic cannot be used (authorization failed).
+	// fatal is set while the latest metadata answer refused the topic
+	// with an error retrying does not cure (authorization failed, say),
+	// and cleared when one describes it.
 	fatal atomic.Pointer[error]
 	// missing is the latest reason a metadata answer gave for not
 	// describing the topic (it does not exist yet, say), for the error

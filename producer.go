@@ -206,7 +206,7 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 		return m, nil
 	}
 	if errp := t.fatal.Load(); errp != nil {
-		return nil, *errp
+		return p.recheckTopic(ctx, t, *errp, deadline)
 	}
 	timer := time.NewTimer(time.Until(deadline.get()))
 	defer timer.Stop()
@@ -232,6 +232,43 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 		return nil, *errp
 	}
 	return t.meta.Load(), nil
+}
+
+// recheckTopic asks the brokers again about a topic whose metadata came
+// back with an error that retrying does not cure (TOPIC_AUTHORIZATION_FAILED,
+// say) and waits for their answer: access may have been granted since, and
+// a long-lived producer must not refuse the topic for good. The Java
+// client's waitOnMetadata also asks again on every send; the sender keeps
+// such refreshes to one per retry_backoff_ms.
+func (p *Producer) recheckTopic(ctx context.Context, t *topicState, failed error, deadline *blockDeadline) (*topicMeta, error) {
+	done := t.want(1)
+	defer done()
+	changed := t.awaitChange()
+	p.sender.wake()
+	if m := t.meta.Load(); m != nil {
+		return m, nil
+	}
+	timer := time.NewTimer(time.Until(deadline.get()))
+	defer timer.Stop()
+	select {
+	case <-changed:
+	case <-timer.C:
+		if errp := t.missing.Load(); errp != nil {
+			failed = *errp
+		}
+		return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms): %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, failed)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: topic %q: %w (last answer: %w)", ErrMetadataTimeout, t.name, ctx.Err(), failed)
+	case <-p.closedCh:
+		return nil, ErrProducerClosed
+	}
+	if m := t.meta.Load(); m != nil {
+		return m, nil
+	}
+	if errp := t.fatal.Load(); errp != nil {
+		return nil, *errp
+	}
+	return nil, failed
 }
 
 // waitPartition waits within max_block_ms for t's metadata to list

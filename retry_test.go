@@ -87,6 +87,36 @@ func TestNonRetriableErrorFailsAtOnce(t *testing.T) {
 	require.Equal(t, int64(10), p.MetricsSnapshot().RecordsFailed)
 }
 
+// A topic whose metadata was refused (no ACL yet, say) is asked about again
+// by later Sends, so a long-lived producer can use it once access is
+// granted, and each refusal reaches its Send as the broker's error.
+func TestRefusedTopicIsAskedAgain(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(2)
+	p := env.producer(MaxBlock(10*time.Second), RetryBackoff(20*time.Millisecond))
+	ctx := context.Background()
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: topic, Err: kerr.TopicAuthorizationFailed, Count: -1})
+	for range 3 {
+		start := time.Now()
+		_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.ErrorIs(t, err, TopicAuthorizationFailed)
+		require.NotErrorIs(t, err, ErrMetadataTimeout, "the broker's answer, not a wait to max_block_ms")
+		require.Less(t, time.Since(start), 5*time.Second)
+	}
+	asked := h.Hits()
+	require.GreaterOrEqual(t, asked, 3, "each Send asked again")
+
+	h.Remove()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("granted")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	recs := env.consume(topic, 1)
+	require.Equal(t, []byte("granted"), recs[0].Value)
+	require.Zero(t, topicStateOf(t, p, topic).wantParts.Load())
+}
+
 func TestConnectionDroppedMidRequest(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()

@@ -417,19 +417,24 @@ func (s *sender) maintain(now time.Time) time.Time {
 	if !s.metaWanted {
 		grow := false
 		s.acc.forEachTopic(func(t *topicState) {
+			m := t.meta.Load()
 			if t.fatal.Load() != nil {
+				// Only a Send asking again (recheckTopic) refreshes a
+				// topic that failed; otherwise the periodic refresh does.
+				if t.wantParts.Load() > 0 {
+					grow = true
+				}
 				return
 			}
-			m := t.meta.Load()
 			if m == nil || len(m.available) < len(m.partitions) {
 				s.metaWanted = true
 			} else if w := t.wantParts.Load(); int(w) > len(m.partitions) {
 				grow = true
 			}
 		})
-		// A Send waits for a partition the topic does not have yet: ask
-		// again every retry_backoff_ms until it appears, as the Java
-		// client's waitOnMetadata does.
+		// A Send waits for a partition the topic does not have yet, or
+		// for a failed topic to be asked about again: ask every
+		// retry_backoff_ms, as the Java client's waitOnMetadata does.
 		if grow && !s.metaWanted {
 			if at := s.metaAt.Add(s.cfg.retryBackoff); now.Before(at) {
 				next = at
@@ -515,11 +520,11 @@ func (s *sender) sendMetadata(b *brokerState, c *conn) {
 	}
 	req := protocol.MetadataRequest{AllowAutoTopicCreation: s.cfg.allowAutoCreate}
 	req.Topics = []protocol.MetadataRequestTopic{}
+	// Topics that failed are asked about too: the cause (authorization,
+	// say) may be gone.
 	s.acc.forEachTopic(func(t *topicState) {
-		if t.fatal.Load() == nil {
-			name := t.name
-			req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
-		}
+		name := t.name
+		req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
 	})
 	s.metaInFlight = true
 	s.metaWanted = false
@@ -613,6 +618,7 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			err := fmt.Errorf("topic %q: %w", name, u.err)
 			t.fatal.Store(&err)
 			t.markReady()
+			t.changed()
 			s.failTopic(t, err)
 			continue
 		}
@@ -657,6 +663,10 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	}
 	t.parts.Store(&parts)
 	t.meta.Store(m)
+	// Cleared after meta is stored: a Send that then finds no error
+	// either may go past ready, which an earlier failure closed, and
+	// must find meta.
+	t.fatal.Store(nil)
 	t.markReady()
 	t.changed()
 }
