@@ -66,6 +66,8 @@ type config struct {
 	connectionsMaxIdle  time.Duration
 	reconnectBackoff    time.Duration
 	reconnectBackoffMax time.Duration
+	sendBuffer          int // SO_SNDBUF; -1 leaves the OS default
+	receiveBuffer       int // SO_RCVBUF; -1 leaves the OS default
 	idempotence         bool
 	idempotenceSet      bool
 	dial                DialFunc
@@ -105,6 +107,8 @@ func defaultConfig() config {
 		connectionsMaxIdle:  9 * time.Minute,
 		reconnectBackoff:    50 * time.Millisecond,
 		reconnectBackoffMax: time.Second,
+		sendBuffer:          -1,
+		receiveBuffer:       -1,
 		idempotence:         true,
 		transactionTimeout:  time.Minute,
 		dial:                (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -261,6 +265,18 @@ func ConnectionsMaxIdle(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.connectionsMaxIdle = d })
 }
 
+// SendBufferBytes sets each broker socket's send buffer (send_buffer_bytes,
+// send.buffer.bytes; SO_SNDBUF). Default -1: the OS's, which Linux grows
+// with the connection's needs, as kafka-python's None does; the Java
+// client sets 128 KiB. A fixed size helps links with a large
+// bandwidth-delay product where autotuning is capped.
+func SendBufferBytes(n int) Option { return optionFunc(func(c *config) { c.sendBuffer = n }) }
+
+// ReceiveBufferBytes sets each broker socket's receive buffer
+// (receive_buffer_bytes, receive.buffer.bytes; SO_RCVBUF). Default -1: the
+// OS's, as kafka-python's None; the Java client sets 32 KiB.
+func ReceiveBufferBytes(n int) Option { return optionFunc(func(c *config) { c.receiveBuffer = n }) }
+
 // ReconnectBackoff is the first wait before reconnecting to a broker
 // (reconnect_backoff_ms, reconnect.backoff.ms). Default 50 ms.
 func ReconnectBackoff(d time.Duration) Option {
@@ -388,6 +404,12 @@ func (c *config) validate() error {
 	}
 	if c.connectionsMaxIdle < 0 {
 		return configError("connections_max_idle_ms", "must be >= 0, got %v", c.connectionsMaxIdle)
+	}
+	if c.sendBuffer != -1 && c.sendBuffer <= 0 {
+		return configError("send_buffer_bytes", "must be -1 (the OS default) or positive, got %d", c.sendBuffer)
+	}
+	if c.receiveBuffer != -1 && c.receiveBuffer <= 0 {
+		return configError("receive_buffer_bytes", "must be -1 (the OS default) or positive, got %d", c.receiveBuffer)
 	}
 	if c.reconnectBackoff < 0 {
 		return configError("reconnect_backoff_ms", "must be >= 0, got %v", c.reconnectBackoff)

@@ -37,6 +37,8 @@ func TestInvalidOptions(t *testing.T) {
 		{ReconnectBackoff(-1), "reconnect_backoff_ms"},
 		{ReconnectBackoffMax(time.Microsecond), "reconnect_backoff_max_ms"},
 		{Dialer(nil), "dialer"},
+		{SendBufferBytes(0), "send_buffer_bytes"},
+		{ReceiveBufferBytes(-2), "receive_buffer_bytes"},
 	}
 	for _, c := range cases {
 		t.Run(c.option, func(t *testing.T) {
@@ -126,6 +128,8 @@ func TestOptionsFromMap(t *testing.T) {
 		"retry.backoff.ms":                      "250",
 		"enable.idempotence":                    "false",
 		"max.in.flight.requests.per.connection": "2",
+		"send.buffer.bytes":                     "131072",
+		"receive_buffer_bytes":                  "65536",
 	})
 	require.NoError(t, err)
 	c := defaultConfig()
@@ -143,6 +147,8 @@ func TestOptionsFromMap(t *testing.T) {
 	require.Equal(t, 250*time.Millisecond, c.retryBackoff)
 	require.False(t, c.idempotence)
 	require.Equal(t, 2, c.maxInFlight)
+	require.Equal(t, 131072, c.sendBuffer)
+	require.Equal(t, 65536, c.receiveBuffer)
 
 	// Java and kafka-python spellings mean the same thing.
 	for _, name := range []string{"linger.ms", "linger_ms", "queue.buffering.max.ms"} {

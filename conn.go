@@ -89,6 +89,7 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial %s: %w", ErrBrokerUnreachable, addr, err)
 	}
+	setSocketBuffers(cfg, nc, addr)
 	clientID := cfg.clientID
 	c := &conn{
 		nodeID:   nodeID,
@@ -122,6 +123,29 @@ func dialConn(ctx context.Context, cfg *config, nodeID int32, addr string, maxIn
 	go c.writeLoop()
 	go c.readLoop()
 	return c, nil
+}
+
+// setSocketBuffers applies send_buffer_bytes and receive_buffer_bytes to
+// nc, if it is a socket (a custom Dialer may return something else).
+func setSocketBuffers(cfg *config, nc net.Conn, addr string) {
+	type buffered interface {
+		SetWriteBuffer(int) error
+		SetReadBuffer(int) error
+	}
+	sc, ok := nc.(buffered)
+	if !ok {
+		return
+	}
+	if cfg.sendBuffer > 0 {
+		if err := sc.SetWriteBuffer(cfg.sendBuffer); err != nil {
+			cfg.logger.Warn("kafka: cannot set send_buffer_bytes", "addr", addr, "err", err)
+		}
+	}
+	if cfg.receiveBuffer > 0 {
+		if err := sc.SetReadBuffer(cfg.receiveBuffer); err != nil {
+			cfg.logger.Warn("kafka: cannot set receive_buffer_bytes", "addr", addr, "err", err)
+		}
+	}
 }
 
 // negotiate sends ApiVersions before anything else (principle 6). It asks

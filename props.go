@@ -92,6 +92,8 @@ var properties = map[string]property{
 	"allow_auto_create_topics": boolProp(AllowAutoCreateTopics),
 	"connections_max_idle_ms":  msProp(ConnectionsMaxIdle),
 	"reconnect_backoff_ms":     msProp(ReconnectBackoff),
+	"send_buffer_bytes":        intProp(SendBufferBytes),
+	"receive_buffer_bytes":     intProp(ReceiveBufferBytes),
 	"reconnect_backoff_max_ms": msProp(ReconnectBackoffMax),
 	"enable_idempotence":       boolProp(EnableIdempotence),
 	"metrics_enabled":          boolProp(MetricsEnabled),
