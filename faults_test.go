@@ -186,6 +186,25 @@ func TestLeaderShufflesAndNodeChanges(t *testing.T) {
 	}
 }
 
+// A partition's leader leaves the cluster before the producer ever
+// connected to it: the failed connects must lead to a metadata refresh
+// that names the new leader, not leave the records waiting for
+// metadata_max_age_ms (the Java client refreshes on every disconnect).
+func TestUnreachableLeaderLeadsToRefresh(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, RetryBackoff(10*time.Millisecond), ReconnectBackoff(10*time.Millisecond), ReconnectBackoffMax(50*time.Millisecond))
+	require.NoError(t, fake.RemoveNode(fake.LeaderFor(topic, 0)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("after the leader left")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err, "delivered to the new leader")
+	require.Equal(t, []byte("after the leader left"), env.consume(topic, 1)[0].Value)
+}
+
 // Failover: after MoveTopicPartition the producer finds the new leader
 // from the NOT_LEADER_OR_FOLLOWER answer (KIP-951) or a prompt metadata
 // refresh. The figure is logged; the bound only catches a throttled

@@ -60,6 +60,13 @@ func (e *testEnv) needFake() *kfake.Cluster {
 func (e *testEnv) topic(n int32) string {
 	e.t.Helper()
 	name := fmt.Sprintf("test-%d-%d", time.Now().UnixNano(), rand.IntN(1<<30))
+	e.createTopic(name, n)
+	return name
+}
+
+// createTopic creates topic name with n partitions, through kgo.
+func (e *testEnv) createTopic(name string, n int32) {
+	e.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...))
 	require.NoError(e.t, err)
 	defer cl.Close()
@@ -79,7 +86,6 @@ func (e *testEnv) topic(n int32) string {
 	require.NoError(e.t, err)
 	require.Len(e.t, resp.Topics, 1)
 	require.Zero(e.t, resp.Topics[0].ErrorCode, "create topic %s", name)
-	return name
 }
 
 // addPartitions grows topic to total partitions, through kgo.

@@ -208,6 +208,11 @@ func (p *Producer) waitMeta(ctx context.Context, t *topicState, deadline *blockD
 	if errp := t.fatal.Load(); errp != nil {
 		return p.recheckTopic(ctx, t, *errp, deadline)
 	}
+	// The sender asks about a topic without metadata only while a Send
+	// waits for it.
+	done := t.want(1)
+	defer done()
+	p.sender.wake()
 	timer := time.NewTimer(time.Until(deadline.get()))
 	defer timer.Stop()
 	select {

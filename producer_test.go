@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type sent struct {
@@ -325,6 +328,38 @@ func TestSendErrors(t *testing.T) {
 		require.ErrorIs(t, err, ErrProducerClosed)
 		require.NoError(t, p.Close(ctx), "Close is idempotent")
 	})
+}
+
+// A topic without metadata is asked about while a Send waits for it (it
+// may be being created), and not after the Send gave up: one Send to a
+// misspelt topic must not have the producer poll the cluster every
+// retry_backoff_ms for the rest of its life.
+func TestMissingTopicIsAskedAboutOnlyWhileASendWaits(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	p := env.producer(MaxBlock(10*time.Second), AllowAutoCreateTopics(false), RetryBackoff(20*time.Millisecond))
+	ctx := context.Background()
+	name := fmt.Sprintf("created-later-%d", rand.IntN(1<<30))
+	created := make(chan struct{})
+	go func() {
+		defer close(created)
+		time.Sleep(300 * time.Millisecond)
+		env.createTopic(name, 1)
+	}()
+	f, err := p.Send(ctx, Record{Topic: name, Value: []byte("waited")})
+	<-created
+	require.NoError(t, err, "the Send waited for the topic to be created")
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+
+	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err = p.Send(cctx, Record{Topic: "never-created", Value: []byte("x")})
+	cancel()
+	require.ErrorIs(t, err, ErrMetadataTimeout)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Observe: true, Count: -1})
+	time.Sleep(time.Second)
+	// One may have been on its way when the Send gave up.
+	require.LessOrEqual(t, h.Hits(), 1, "metadata requests after the Send gave up")
 }
 
 // A record for a partition just added to its topic waits for the metadata

@@ -283,6 +283,9 @@ func (s *sender) usable(b *brokerState) *conn {
 		s.log("broker connection lost", "broker", b.id, "addr", b.addr, "err", b.conn.failure())
 		s.closeConn(b.conn)
 		b.conn = nil
+		if b.id >= 0 {
+			s.metaWanted = true // as for a failed connect (onConn)
+		}
 	}
 	return b.conn
 }
@@ -315,6 +318,13 @@ func (s *sender) onConn(ev connEvent) {
 		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures))
 		s.cfg.logger.Warn("kafka: cannot connect to broker", "broker", b.id, "addr", b.addr, "err", ev.err)
 		s.lastMetaErr.Store(&ev.err)
+		if b.id >= 0 {
+			// The broker may have left the cluster, its partitions led
+			// elsewhere now: without a refresh, their batches would wait
+			// for metadata_max_age_ms. The Java client also asks on
+			// every disconnect.
+			s.metaWanted = true
+		}
 		s.onAuthFailure(b, ev.err) // conn_security.go: TLS and SASL failures fail fast
 		if s.metaWaiting == b {
 			s.metaWaiting = nil
@@ -426,7 +436,15 @@ func (s *sender) maintain(now time.Time) time.Time {
 				}
 				return
 			}
-			if m == nil || len(m.available) < len(m.partitions) {
+			if m == nil {
+				// Only while a Send waits for it: a topic that does not
+				// exist would otherwise be asked about every
+				// retry_backoff_ms for the producer's life, long after
+				// the Send gave up. The periodic refresh still asks.
+				if t.wantParts.Load() > 0 {
+					s.metaWanted = true
+				}
+			} else if len(m.available) < len(m.partitions) {
 				s.metaWanted = true
 			} else if w := t.wantParts.Load(); int(w) > len(m.partitions) {
 				grow = true
@@ -609,10 +627,12 @@ func (s *sender) onMetadata(ev metadataEvent) {
 		t := v.(*topicState)
 		if u.err != nil {
 			if protocol.IsRetriable(u.err) {
-				// Unknown topics may be being created; keep asking until
-				// max_block_ms ends the wait in Send.
+				// Unknown topics may be being created; keep asking while
+				// a Send waits, until max_block_ms ends its wait.
 				t.missing.Store(&u.err)
-				retrySoon = true
+				if t.wantParts.Load() > 0 {
+					retrySoon = true
+				}
 				continue
 			}
 			err := fmt.Errorf("topic %q: %w", name, u.err)
