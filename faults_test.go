@@ -205,6 +205,42 @@ func TestUnreachableLeaderLeadsToRefresh(t *testing.T) {
 	require.Equal(t, []byte("after the leader left"), env.consume(topic, 1)[0].Value)
 }
 
+// A partition without a leader is asked about again soon, backing off,
+// only while it holds records: one that stays offline must not have the
+// producer poll the cluster every retry_backoff_ms meanwhile.
+func TestLeaderlessPartitionIsAskedAboutOnlyWithRecords(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(2)
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: topic, Partitions: []int32{0}, Err: kerr.LeaderNotAvailable, Count: -1})
+	p := env.producerFor(topic, RetryBackoff(10*time.Millisecond), RetryBackoffMax(40*time.Millisecond))
+	ctx := context.Background()
+	// Keyless records go to the partition with a leader.
+	for range 5 {
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		md, err := f.Get(ctx)
+		require.NoError(t, err)
+		require.Equal(t, int32(1), md.Partition)
+	}
+	before := h.Hits()
+	time.Sleep(500 * time.Millisecond)
+	require.LessOrEqual(t, h.Hits()-before, 1, "metadata requests while partition 0 has no leader and no records")
+
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("waits for a leader"), Partition: new(int32(0))})
+	require.NoError(t, err)
+	time.Sleep(500 * time.Millisecond)
+	asked := h.Hits() - before
+	require.GreaterOrEqual(t, asked, 4, "asked again while a record waits")
+	require.LessOrEqual(t, asked, 30, "backing off to retry_backoff_max_ms")
+	h.Remove()
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	md, err := f.Get(cctx)
+	require.NoError(t, err)
+	require.Equal(t, int32(0), md.Partition)
+}
+
 // Failover: after MoveTopicPartition the producer finds the new leader
 // from the NOT_LEADER_OR_FOLLOWER answer (KIP-951) or a prompt metadata
 // refresh. The figure is logged; the bound only catches a throttled

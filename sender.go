@@ -122,6 +122,7 @@ type sender struct {
 	metaAt       time.Time // last successful metadata
 	metaRetryAt  time.Time
 	metaFailures int
+	metaRetries  int  // answers in a row that left something to ask again
 	metaWanted   bool // a refresh is wanted as soon as allowed
 	metaWaiting  *brokerState
 
@@ -422,8 +423,8 @@ func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
 // idle connections, and returns when it next wants to run.
 func (s *sender) maintain(now time.Time) time.Time {
 	var next time.Time
-	// Topics waiting for their first metadata, or partitions without a
-	// leader, want a refresh.
+	// Topics a Send waits for, or partitions without a leader that hold
+	// records, want a refresh.
 	if !s.metaWanted {
 		grow := false
 		s.acc.forEachTopic(func(t *topicState) {
@@ -444,7 +445,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 				if t.wantParts.Load() > 0 {
 					s.metaWanted = true
 				}
-			} else if len(m.available) < len(m.partitions) {
+			} else if len(m.available) < len(m.partitions) && leaderlessWithRecords(t) {
 				s.metaWanted = true
 			} else if w := t.wantParts.Load(); int(w) > len(m.partitions) {
 				grow = true
@@ -637,20 +638,51 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			}
 			err := fmt.Errorf("topic %q: %w", name, u.err)
 			t.fatal.Store(&err)
-			t.markReady()
+			// changed before ready: a Send that follows the one this
+			// answer releases waits for an answer of its own.
 			t.changed()
+			t.markReady()
 			s.failTopic(t, err)
 			continue
 		}
 		s.applyTopicMeta(t, u.meta)
-		if len(u.meta.available) < len(u.meta.partitions) {
+		if len(u.meta.available) < len(u.meta.partitions) && leaderlessWithRecords(t) {
 			retrySoon = true
 		}
 	}
 	if retrySoon {
+		// Backing off as for failures (KIP-580): a partition may stay
+		// without a leader for as long as its broker is down.
+		s.metaRetries++
 		s.metaWanted = true
-		s.metaRetryAt = now.Add(s.cfg.retryBackoff)
+		s.metaRetryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.metaRetries))
+	} else {
+		s.metaRetries = 0
 	}
+}
+
+// leaderlessWithRecords reports whether a partition of t without a leader
+// holds records. Only those need a refresh soon: the partitioner keeps
+// keyless records off partitions without a leader, and one that is
+// offline for hours must not have the producer ask every
+// retry_backoff_ms meanwhile. The periodic refresh finds it back.
+func leaderlessWithRecords(t *topicState) bool {
+	ps := t.parts.Load()
+	if ps == nil {
+		return false
+	}
+	for _, p := range *ps {
+		if p.leader >= 0 {
+			continue
+		}
+		p.mu.Lock()
+		n := len(p.batches)
+		p.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // applyTopicMeta installs a topic's metadata: partition objects for new
@@ -687,8 +719,8 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	// either may go past ready, which an earlier failure closed, and
 	// must find meta.
 	t.fatal.Store(nil)
-	t.markReady()
 	t.changed()
+	t.markReady()
 }
 
 // failTopic fails every queued batch of t with err.
