@@ -171,24 +171,26 @@ type topicState struct {
 	// appendLocked clears it once batch_size bytes went to it.
 	sticky atomic.Int32
 
-	// Sends waiting for a partition the metadata does not have yet
-	// (the topic just grew): wantParts is the partition count they wait
-	// for, which keeps the sender refreshing, and 0 when none waits.
-	// grown, when set, is closed at the next metadata for the topic.
+	// Sends waiting for metadata the producer does not have yet: the
+	// topic's first, a partition it just grew, or a new answer after a
+	// refusal. wantParts is the partition count they wait for (1 but for
+	// a grown partition), which keeps the sender asking, and 0 when none
+	// waits. updated, when set, is closed at the topic's next answer.
 	wantMu      sync.Mutex
 	wantWaiters int
 	wantParts   atomic.Int32
-	grown       atomic.Pointer[chan struct{}]
+	updated     atomic.Pointer[chan struct{}]
 }
 
-// awaitChange returns a channel closed at t's next metadata update.
+// awaitChange returns a channel closed at the next metadata answer about t
+// (its metadata, or a refusal).
 func (t *topicState) awaitChange() <-chan struct{} {
 	for {
-		if ch := t.grown.Load(); ch != nil {
+		if ch := t.updated.Load(); ch != nil {
 			return *ch
 		}
 		ch := make(chan struct{})
-		if t.grown.CompareAndSwap(nil, &ch) {
+		if t.updated.CompareAndSwap(nil, &ch) {
 			return ch
 		}
 	}
@@ -196,13 +198,13 @@ func (t *topicState) awaitChange() <-chan struct{} {
 
 // changed wakes the Sends waiting in awaitChange.
 func (t *topicState) changed() {
-	if ch := t.grown.Swap(nil); ch != nil {
+	if ch := t.updated.Swap(nil); ch != nil {
 		close(*ch)
 	}
 }
 
-// want registers a Send waiting for partition count n; the returned
-// function unregisters it.
+// want registers a Send waiting for metadata with at least n partitions;
+// the returned function unregisters it.
 func (t *topicState) want(n int32) (done func()) {
 	t.wantMu.Lock()
 	t.wantWaiters++
