@@ -171,6 +171,11 @@ type topicState struct {
 	// appendLocked clears it once batch_size bytes went to it.
 	sticky atomic.Int32
 
+	// lastSend is when a record was last sent to the topic or
+	// PartitionsFor asked about it (unix ms; Send updates it at most once
+	// a second), for metadata_max_idle_ms.
+	lastSend atomic.Int64
+
 	// Sends waiting for metadata the producer does not have yet: the
 	// topic's first, a partition it just grew, or a new answer after a
 	// refusal. wantParts is the partition count they wait for (1 but for

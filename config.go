@@ -62,6 +62,7 @@ type config struct {
 	compressionLevel    int
 	partitioner         Partitioner
 	metadataMaxAge      time.Duration
+	metadataMaxIdle     time.Duration
 	allowAutoCreate     bool
 	connectionsMaxIdle  time.Duration
 	reconnectBackoff    time.Duration
@@ -103,6 +104,7 @@ func defaultConfig() config {
 		compressionName:     "none",
 		compressionLevel:    compress.DefaultLevel,
 		metadataMaxAge:      5 * time.Minute,
+		metadataMaxIdle:     5 * time.Minute,
 		allowAutoCreate:     true,
 		connectionsMaxIdle:  9 * time.Minute,
 		reconnectBackoff:    50 * time.Millisecond,
@@ -250,6 +252,16 @@ func WithPartitioner(p Partitioner) Option {
 // reason to (metadata_max_age_ms, metadata.max.age.ms). Default 5 min.
 func MetadataMaxAge(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.metadataMaxAge = d })
+}
+
+// MetadataMaxIdle is how long a topic no record was sent to stays in the
+// producer's metadata requests (metadata_max_idle_ms, metadata.max.idle.ms,
+// KIP-526; at least 5 s). Default 5 min. A producer that has written to
+// many topics over its life then does not fetch all of them on every
+// refresh. The topic's last metadata is kept: a Send to it again goes to
+// the leader it knew, and the next refresh includes it.
+func MetadataMaxIdle(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.metadataMaxIdle = d })
 }
 
 // AllowAutoCreateTopics lets the broker create a topic the producer asks
@@ -401,6 +413,9 @@ func (c *config) validate() error {
 	}
 	if c.metadataMaxAge < 0 {
 		return configError("metadata_max_age_ms", "must be >= 0, got %v", c.metadataMaxAge)
+	}
+	if c.metadataMaxIdle < 5*time.Second {
+		return configError("metadata_max_idle_ms", "must be at least 5 s, got %v", c.metadataMaxIdle)
 	}
 	if c.connectionsMaxIdle < 0 {
 		return configError("connections_max_idle_ms", "must be >= 0, got %v", c.connectionsMaxIdle)

@@ -38,6 +38,7 @@ func TestInvalidOptions(t *testing.T) {
 		{ReconnectBackoffMax(time.Microsecond), "reconnect_backoff_max_ms"},
 		{Dialer(nil), "dialer"},
 		{SendBufferBytes(0), "send_buffer_bytes"},
+		{MetadataMaxIdle(time.Second), "metadata_max_idle_ms"},
 		{ReceiveBufferBytes(-2), "receive_buffer_bytes"},
 	}
 	for _, c := range cases {
@@ -130,6 +131,7 @@ func TestOptionsFromMap(t *testing.T) {
 		"max.in.flight.requests.per.connection": "2",
 		"send.buffer.bytes":                     "131072",
 		"receive_buffer_bytes":                  "65536",
+		"metadata.max.idle.ms":                  "60000",
 	})
 	require.NoError(t, err)
 	c := defaultConfig()
@@ -149,6 +151,7 @@ func TestOptionsFromMap(t *testing.T) {
 	require.Equal(t, 2, c.maxInFlight)
 	require.Equal(t, 131072, c.sendBuffer)
 	require.Equal(t, 65536, c.receiveBuffer)
+	require.Equal(t, time.Minute, c.metadataMaxIdle)
 
 	// Java and kafka-python spellings mean the same thing.
 	for _, name := range []string{"linger.ms", "linger_ms", "queue.buffering.max.ms"} {

@@ -142,6 +142,9 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		}
 	}
 	deadline.sendMs = p.clock.nowMs()
+	if deadline.sendMs-t.lastSend.Load() >= 1000 {
+		t.lastSend.Store(deadline.sendMs)
+	}
 	ts := deadline.sendMs
 	if !rec.Timestamp.IsZero() {
 		ts = rec.Timestamp.UnixMilli()
@@ -401,6 +404,9 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]int32, er
 	if err != nil {
 		return nil, err
 	}
+	// In use, as the Java client's partitionsFor counts it, for
+	// metadata_max_idle_ms.
+	t.lastSend.Store(time.Now().UnixMilli())
 	m, err := p.waitMeta(ctx, t, &blockDeadline{max: p.cfg.maxBlock})
 	if err != nil {
 		return nil, err

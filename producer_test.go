@@ -362,6 +362,62 @@ func TestMissingTopicIsAskedAboutOnlyWhileASendWaits(t *testing.T) {
 	require.LessOrEqual(t, h.Hits(), 1, "metadata requests after the Send gave up")
 }
 
+// A topic no record went to for metadata_max_idle_ms drops out of the
+// metadata requests (KIP-526) and comes back with its next record, which
+// its kept metadata delivers meanwhile.
+func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out metadata_max_idle_ms's 5 s minimum")
+	}
+	env := newTestEnv(t)
+	fake := env.needFake()
+	active, idle, other, another := env.topic(1), env.topic(1), env.topic(1), env.topic(1)
+	var mu sync.Mutex
+	var asked [][]string
+	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		var names []string
+		for _, t := range r.(*kmsg.MetadataRequest).Topics {
+			if t.Topic != nil {
+				names = append(names, *t.Topic)
+			}
+		}
+		mu.Lock()
+		asked = append(asked, names)
+		mu.Unlock()
+		return nil, nil, false
+	})
+	lastAsked := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return asked[len(asked)-1]
+	}
+	p := env.producer(MetadataMaxIdle(5 * time.Second))
+	ctx := context.Background()
+	send := func(topic string) {
+		t.Helper()
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		_, err = f.Get(ctx)
+		require.NoError(t, err)
+	}
+	send(active)
+	send(idle)
+	for start := time.Now(); time.Since(start) < 5500*time.Millisecond; {
+		send(active)
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A topic new to the producer makes it ask.
+	_, err := p.PartitionsFor(ctx, other)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{active, other}, lastAsked(), "the idle topic is left out")
+
+	send(idle)
+	_, err = p.PartitionsFor(ctx, another)
+	require.NoError(t, err)
+	require.Contains(t, lastAsked(), idle, "back once a record went to it")
+}
+
 // A record for a partition just added to its topic waits for the metadata
 // that shows it, as in the Java client, instead of failing until the next
 // periodic refresh (metadata_max_age_ms, 5 minutes by default).

@@ -89,6 +89,7 @@ var properties = map[string]property{
 	"compression_lz4_level":    intProp(CompressionLevel),
 	"compression_zstd_level":   intProp(CompressionLevel),
 	"metadata_max_age_ms":      msProp(MetadataMaxAge),
+	"metadata_max_idle_ms":     msProp(MetadataMaxIdle),
 	"allow_auto_create_topics": boolProp(AllowAutoCreateTopics),
 	"connections_max_idle_ms":  msProp(ConnectionsMaxIdle),
 	"reconnect_backoff_ms":     msProp(ReconnectBackoff),

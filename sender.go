@@ -441,7 +441,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 				// Only while a Send waits for it: a topic that does not
 				// exist would otherwise be asked about every
 				// retry_backoff_ms for the producer's life, long after
-				// the Send gave up. The periodic refresh still asks.
+				// the Send gave up.
 				if t.wantParts.Load() > 0 {
 					s.metaWanted = true
 				}
@@ -540,8 +540,12 @@ func (s *sender) sendMetadata(b *brokerState, c *conn) {
 	req := protocol.MetadataRequest{AllowAutoTopicCreation: s.cfg.allowAutoCreate}
 	req.Topics = []protocol.MetadataRequestTopic{}
 	// Topics that failed are asked about too: the cause (authorization,
-	// say) may be gone.
+	// say) may be gone. Idle ones are not (metadata_max_idle_ms).
+	idleBefore := time.Now().Add(-s.cfg.metadataMaxIdle).UnixMilli()
 	s.acc.forEachTopic(func(t *topicState) {
+		if s.idle(t, idleBefore) {
+			return
+		}
 		name := t.name
 		req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
 	})
@@ -659,6 +663,31 @@ func (s *sender) onMetadata(ev metadataEvent) {
 	} else {
 		s.metaRetries = 0
 	}
+}
+
+// idle reports whether t had no record sent to it since before (unix ms),
+// none waits for it and none of its partitions holds records, so that
+// metadata requests can leave it out (KIP-526). Its metadata is kept.
+func (s *sender) idle(t *topicState, before int64) bool {
+	if t.lastSend.Load() >= before || t.wantParts.Load() > 0 {
+		return false
+	}
+	if t.meta.Load() == nil {
+		// Asked about for a Send that gave up; PartitionsFor uses
+		// waitMeta too, so wantParts covers every waiter.
+		return true
+	}
+	if ps := t.parts.Load(); ps != nil {
+		for _, p := range *ps {
+			p.mu.Lock()
+			n := len(p.batches)
+			p.mu.Unlock()
+			if n > 0 || p.inFlight > 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // leaderlessWithRecords reports whether a partition of t without a leader
