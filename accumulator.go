@@ -511,10 +511,12 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 	} else {
 		r.complete(baseOffset, logAppendTime, logStartOffset, err, b, nil)
 	}
+	a.release(b)
+	// Forgotten only once released: Flush waits for what it finds here,
+	// so that when it returns the memory of what it waited for is free.
 	a.incMu.Lock()
 	delete(a.incomplete, b.res)
 	a.incMu.Unlock()
-	a.release(b)
 	// done closes last: after the callbacks, as the Java client completes
 	// its future after them, so Flush returns only when every callback of
 	// the records it waited for has run; and after the release, so that
