@@ -48,7 +48,10 @@ type batch struct {
 	first       int32     // index in res of this batch's first record (non-zero after a split)
 	sent        bool      // written to a broker at least once
 	sentTo      int32     // the broker of the latest attempt
-	ambiguous   bool      // an attempt may have been appended without our knowing
+	// topicID is the topic's id as the latest attempt named it (produce
+	// v13 and later), to match the answer even if metadata changed since.
+	topicID   protocol.UUID
+	ambiguous bool // an attempt may have been appended without our knowing
 }
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
@@ -288,19 +291,21 @@ func (a *accumulator) topic(name string) (t *topicState, created bool) {
 // to it (appendLocked counts them and clears the choice), then move to a
 // partition with the least queued, picking at random among equals.
 func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topicMeta) int32 {
+	// The metadata's count: parts may be longer (see Producer.send).
+	count := min(len(meta.partitions), len(parts))
 	cur := t.sticky.Load()
-	if cur >= 0 && int(cur) < len(parts) {
+	if cur >= 0 && int(cur) < count {
 		return cur
 	}
 	avail := meta.available
 	var next int32
 	if len(avail) == 0 {
-		next = int32(rand.IntN(len(parts)))
+		next = int32(rand.IntN(count))
 	} else {
 		best := int64(-1)
 		n := 0
 		for _, id := range avail {
-			if int(id) >= len(parts) {
+			if int(id) >= count {
 				continue
 			}
 			q := parts[id].queued.Load()
@@ -316,7 +321,7 @@ func (a *accumulator) chooseSticky(t *topicState, parts []*partition, meta *topi
 			}
 		}
 		if best < 0 {
-			next = int32(rand.IntN(len(parts)))
+			next = int32(rand.IntN(count))
 		}
 	}
 	if t.sticky.CompareAndSwap(cur, next) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -242,6 +243,66 @@ func TestLeaderlessPartitionIsAskedAboutOnlyWithRecords(t *testing.T) {
 	md, err := f.Get(cctx)
 	require.NoError(t, err)
 	require.Equal(t, int32(0), md.Partition)
+}
+
+// A topic deleted and created again under the producer, with fewer
+// partitions: produce v13 names topics by id (KIP-516), so the old id is
+// refused with UNKNOWN_TOPIC_ID and only a metadata refresh gives the new
+// one. Records then go to the new topic; records already queued for a
+// partition it no longer has fail at once, not at the delivery timeout.
+func TestTopicRecreatedWithFewerPartitions(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(3)
+	p := env.producerFor(topic, RetryBackoff(20*time.Millisecond), DeliveryTimeout(20*time.Second), RequestTimeout(5*time.Second))
+	ctx := context.Background()
+	wave := func(name string) (ok []RecordMetadata, failed []error) {
+		var futs []Future
+		for i := range 30 {
+			f, err := p.Send(ctx, Record{Topic: topic, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "%s-%d", name, i)})
+			require.NoError(t, err)
+			futs = append(futs, f)
+		}
+		for _, f := range futs {
+			md, err := f.Get(ctx)
+			if err != nil {
+				failed = append(failed, err)
+			} else {
+				ok = append(ok, md)
+			}
+		}
+		return ok, failed
+	}
+	_, failed := wave("old")
+	require.Empty(t, failed)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.addrs...))
+	require.NoError(t, err)
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	rt := kmsg.NewDeleteTopicsRequestTopic()
+	rt.Topic = &topic
+	req.Topics = append(req.Topics, rt)
+	req.TopicNames = []string{topic}
+	req.TimeoutMillis = 10000
+	resp, err := req.RequestWith(ctx, cl)
+	cl.Close()
+	require.NoError(t, err)
+	require.Zero(t, resp.Topics[0].ErrorCode)
+	env.createTopic(topic, 2)
+
+	start := time.Now()
+	ok, failed := wave("new")
+	require.Less(t, time.Since(start), 10*time.Second, "nothing waited for the delivery timeout")
+	for _, err := range failed {
+		require.ErrorIs(t, err, UnknownTopicOrPartition, "only records for the partition that is gone fail")
+	}
+	require.NotEmpty(t, ok)
+	for _, md := range ok {
+		require.Less(t, md.Partition, int32(2))
+	}
+	// Now the producer knows the new topic: every record lands.
+	ok2, failed := wave("newer")
+	require.Empty(t, failed)
+	require.Len(t, env.consumeExactly(topic, len(ok)+len(ok2)), len(ok)+len(ok2))
 }
 
 // Failover: after MoveTopicPartition the producer finds the new leader

@@ -121,24 +121,28 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		return err
 	}
 	parts := *t.parts.Load()
+	// The metadata's count, not the array's: a topic deleted and created
+	// again with fewer partitions keeps its longer array, which a Send
+	// may be using. The array is never shorter.
+	n := len(meta.partitions)
 	var pid int32
 	if rec.Partition != nil {
 		pid = *rec.Partition
 		if pid < 0 {
 			return fmt.Errorf("%w: the record asked for partition %d of topic %q", ErrUnknownPartition, pid, t.name)
 		}
-		if int(pid) >= len(parts) {
-			if parts, err = p.waitPartition(ctx, t, pid, &deadline); err != nil {
+		if int(pid) >= n {
+			if parts, n, err = p.waitPartition(ctx, t, pid, &deadline); err != nil {
 				return err
 			}
 		}
 	} else {
-		pid = p.cfg.partitioner.Partition(t.name, rec.Key, len(parts), meta.available)
+		pid = p.cfg.partitioner.Partition(t.name, rec.Key, n, meta.available)
 		if pid == AnyPartition {
 			pid = p.acc.chooseSticky(t, parts, meta)
 		}
-		if pid < 0 || int(pid) >= len(parts) {
-			return fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, len(parts))
+		if pid < 0 || int(pid) >= n {
+			return fmt.Errorf("%w: the partitioner chose partition %d of topic %q, which has %d", ErrUnknownPartition, pid, t.name, n)
 		}
 	}
 	deadline.sendMs = p.clock.nowMs()
@@ -283,7 +287,7 @@ func (p *Producer) recheckTopic(ctx context.Context, t *topicState, failed error
 // partition pid: partitions added to a topic reach the producer only with
 // a metadata refresh, so the sender asks for one. The Java client waits
 // the same way; kafka-python fails at once.
-func (p *Producer) waitPartition(ctx context.Context, t *topicState, pid int32, deadline *blockDeadline) ([]*partition, error) {
+func (p *Producer) waitPartition(ctx context.Context, t *topicState, pid int32, deadline *blockDeadline) ([]*partition, int, error) {
 	done := t.want(pid + 1)
 	defer done()
 	p.sender.wake()
@@ -291,24 +295,24 @@ func (p *Producer) waitPartition(ctx context.Context, t *topicState, pid int32, 
 	defer timer.Stop()
 	for {
 		// Taken before the check, so an update between the two is not
-		// missed.
+		// missed; meta before parts, which is stored first.
 		changed := t.awaitChange()
-		parts := *t.parts.Load()
-		if int(pid) < len(parts) {
-			return parts, nil
+		n := len(t.meta.Load().partitions)
+		if int(pid) < n {
+			return *t.parts.Load(), n, nil
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
-			return nil, fmt.Errorf("%w: %w: partition %d of topic %q is not in metadata after %v (max_block_ms); the topic has %d partitions",
-				ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, p.cfg.maxBlock, len(parts))
+			return nil, 0, fmt.Errorf("%w: %w: partition %d of topic %q is not in metadata after %v (max_block_ms); the topic has %d partitions",
+				ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, p.cfg.maxBlock, n)
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w: partition %d of topic %q: %w", ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, ctx.Err())
+			return nil, 0, fmt.Errorf("%w: %w: partition %d of topic %q: %w", ErrMetadataTimeout, ErrUnknownPartition, pid, t.name, ctx.Err())
 		case <-p.closedCh:
-			return nil, ErrProducerClosed
+			return nil, 0, ErrProducerClosed
 		}
 		if errp := t.fatal.Load(); errp != nil {
-			return nil, *errp
+			return nil, 0, *errp
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpgo/kafka/protocol"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -416,6 +417,17 @@ func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
 	_, err = p.PartitionsFor(ctx, another)
 	require.NoError(t, err)
 	require.Contains(t, lastAsked(), idle, "back once a record went to it")
+}
+
+// A broker whose metadata lags answers with fewer partitions than we know
+// of; the topic id tells it apart from a topic created again.
+func TestPadTopicMeta(t *testing.T) {
+	old := &topicMeta{id: protocol.UUID{1}, partitions: []partitionMeta{{0, 1}, {1, 1}, {-1, 1}, {2, 1}}, available: []int32{0, 1, 3}}
+	lag := &topicMeta{id: protocol.UUID{1}, partitions: []partitionMeta{{2, 2}, {1, 2}}, available: []int32{0, 1}}
+	got := padTopicMeta(lag, old)
+	require.Equal(t, []partitionMeta{{2, 2}, {1, 2}, {-1, 1}, {2, 1}}, got.partitions)
+	require.Equal(t, []int32{0, 1, 3}, got.available)
+	require.Len(t, lag.partitions, 2, "the answer itself is left as it was")
 }
 
 // A record for a partition just added to its topic waits for the metadata

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -721,6 +722,17 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	if old := t.parts.Load(); old != nil {
 		parts = *old
 	}
+	recreated := false
+	if old := t.meta.Load(); old != nil && len(m.partitions) < len(old.partitions) {
+		var none protocol.UUID
+		recreated = old.id != none && m.id != none && m.id != old.id
+		if !recreated {
+			// A broker whose view lags (partitions were just added)
+			// answers with fewer: keep what we know of the others, so
+			// keys do not move between partitions and back.
+			m = padTopicMeta(m, old)
+		}
+	}
 	if len(m.partitions) > len(parts) {
 		s.cfg.logger.Info("kafka: topic partitions", "topic", t.name, "partitions", len(m.partitions), "was", len(parts))
 		grown := make([]*partition, len(m.partitions))
@@ -742,6 +754,19 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		}
 		p.leader, p.epoch = pm.leader, pm.epoch
 	}
+	if recreated && len(m.partitions) < len(parts) {
+		// The topic was deleted and created again (a new topic id,
+		// KIP-516) with fewer partitions. Records queued for those it no
+		// longer has fail now, not at the delivery timeout; the array
+		// keeps its length, as a Send may hold it (Producer.send).
+		err := fmt.Errorf("%w: topic %q now has %d partitions (deleted and created again?)", protocol.UnknownTopicOrPartition, t.name, len(m.partitions))
+		for _, p := range parts[len(m.partitions):] {
+			for _, b := range p.takeBatches(func(b *batch) bool { return !b.inFlight }) {
+				b.unqueue()
+				s.fail(b, err)
+			}
+		}
+	}
 	t.parts.Store(&parts)
 	t.meta.Store(m)
 	// Cleared after meta is stored: a Send that then finds no error
@@ -750,6 +775,19 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	t.fatal.Store(nil)
 	t.changed()
 	t.markReady()
+}
+
+// padTopicMeta returns m with the partitions old has beyond m's.
+func padTopicMeta(m, old *topicMeta) *topicMeta {
+	pm := *m
+	pm.partitions = append(slices.Clip(m.partitions), old.partitions[len(m.partitions):]...)
+	pm.available = slices.Clip(m.available)
+	for i := len(m.partitions); i < len(pm.partitions); i++ {
+		if pm.partitions[i].leader >= 0 {
+			pm.available = append(pm.available, int32(i))
+		}
+	}
+	return &pm
 }
 
 // failTopic fails every queued batch of t with err.
@@ -1234,6 +1272,12 @@ func (s *sender) write(req *produceRequest) {
 	for _, b := range req.batches {
 		b.sent = true
 		b.sentTo = req.broker.id
+		// Taken here, on the sender goroutine, for the request and for
+		// matching its answer alike.
+		b.topicID = protocol.UUID{}
+		if m := b.part.topic.meta.Load(); m != nil {
+			b.topicID = m.id
+		}
 	}
 	acks := int16(s.cfg.acks)
 	timeout := int32(s.cfg.requestTimeout / time.Millisecond)
@@ -1318,11 +1362,8 @@ func buildProduceRequest(acks int16, timeoutMs int32, txnID *string, batches []*
 			}
 		}
 		if td == nil {
-			req.TopicData = append(req.TopicData, protocol.TopicProduceData{Name: t.name})
+			req.TopicData = append(req.TopicData, protocol.TopicProduceData{Name: t.name, TopicId: b.topicID})
 			td = &req.TopicData[len(req.TopicData)-1]
-			if m := t.meta.Load(); m != nil {
-				td.TopicId = m.id
-			}
 		}
 		td.PartitionData = append(td.PartitionData, protocol.PartitionProduceData{Index: b.part.id, Records: b.sealed})
 	}
@@ -1370,7 +1411,7 @@ func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int
 	for i := range resp.Responses {
 		tr := &resp.Responses[i]
 		if version >= 13 {
-			if m := t.meta.Load(); m == nil || tr.TopicId != m.id {
+			if tr.TopicId != b.topicID {
 				continue
 			}
 		} else if tr.Name != t.name {
@@ -1407,7 +1448,11 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 	}
 	switch {
 	case errors.Is(err, protocol.NotLeaderOrFollower), errors.Is(err, protocol.LeaderNotAvailable),
-		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition):
+		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition),
+		errors.Is(err, protocol.UnknownLeaderEpoch), errors.Is(err, protocol.KafkaStorageError),
+		// The topic was deleted and maybe created again under a new id
+		// (KIP-516): only metadata gives the new one.
+		errors.Is(err, protocol.UnknownTopicID), errors.Is(err, protocol.InconsistentTopicID):
 		// Re-route at once with the leader the broker named (KIP-951),
 		// and refresh metadata in any case.
 		// The leader is new if the answer names it, or if metadata
