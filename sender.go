@@ -754,19 +754,10 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 		}
 		p.leader, p.epoch = pm.leader, pm.epoch
 	}
-	if recreated && len(m.partitions) < len(parts) {
-		// The topic was deleted and created again (a new topic id,
-		// KIP-516) with fewer partitions. Records queued for those it no
-		// longer has fail now, not at the delivery timeout; the array
-		// keeps its length, as a Send may hold it (Producer.send).
-		err := fmt.Errorf("%w: topic %q now has %d partitions (deleted and created again?)", protocol.UnknownTopicOrPartition, t.name, len(m.partitions))
-		for _, p := range parts[len(m.partitions):] {
-			for _, b := range p.takeBatches(func(b *batch) bool { return !b.inFlight }) {
-				b.unqueue()
-				s.fail(b, err)
-			}
-		}
-	}
+	// A topic created again with fewer partitions (a new topic id,
+	// KIP-516) keeps its longer array, as a Send may hold it
+	// (Producer.send); sendReady fails what is queued for the partitions
+	// beyond the metadata's count.
 	t.parts.Store(&parts)
 	t.meta.Store(m)
 	// Cleared after meta is stored: a Send that then finds no error
@@ -775,6 +766,23 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	t.fatal.Store(nil)
 	t.changed()
 	t.markReady()
+}
+
+// failGone fails the queued batches of p, a partition its topic no longer
+// has, now rather than at the delivery timeout. Those in flight are
+// refused by the broker and come back here.
+func (s *sender) failGone(p *partition, count int) {
+	p.mu.Lock()
+	n := len(p.batches)
+	p.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	err := fmt.Errorf("%w: topic %q now has %d partitions (deleted and created again?)", protocol.UnknownTopicOrPartition, p.topic.name, count)
+	for _, b := range p.takeBatches(func(b *batch) bool { return !b.inFlight }) {
+		b.unqueue()
+		s.fail(b, err)
+	}
 }
 
 // padTopicMeta returns m with the partitions old has beyond m's.
@@ -1062,7 +1070,18 @@ func (s *sender) sendReady(now time.Time) time.Time {
 		if ps == nil {
 			return
 		}
+		// Partitions beyond the metadata's count are gone: the topic was
+		// created again with fewer (applyTopicMeta).
+		m := t.meta.Load()
+		if m == nil {
+			return
+		}
+		count := len(m.partitions)
 		for _, p := range *ps {
+			if int(p.id) >= count {
+				s.failGone(p, count)
+				continue
+			}
 			p.mu.Lock()
 			if len(p.batches) == 0 {
 				p.mu.Unlock()
