@@ -12,6 +12,7 @@ import (
 
 	"github.com/kpgo/kafka/protocol"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -363,21 +364,14 @@ func TestMissingTopicIsAskedAboutOnlyWhileASendWaits(t *testing.T) {
 	require.LessOrEqual(t, h.Hits(), 1, "metadata requests after the Send gave up")
 }
 
-// A topic no record went to for metadata_max_idle_ms drops out of the
-// metadata requests (KIP-526) and comes back with its next record, which
-// its kept metadata delivers meanwhile.
-func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out metadata_max_idle_ms's 5 s minimum")
-	}
-	env := newTestEnv(t)
-	fake := env.needFake()
-	active, idle, other, another := env.topic(1), env.topic(1), env.topic(1), env.topic(1)
+// observeMetadata records the topics of every Metadata request fake
+// answers; last returns the latest list.
+func observeMetadata(fake *kfake.Cluster) (last func() []string, total func() int) {
 	var mu sync.Mutex
 	var asked [][]string
 	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
-		var names []string
+		names := []string{}
 		for _, t := range r.(*kmsg.MetadataRequest).Topics {
 			if t.Topic != nil {
 				names = append(names, *t.Topic)
@@ -388,12 +382,35 @@ func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
 		mu.Unlock()
 		return nil, nil, false
 	})
-	lastAsked := func() []string {
+	last = func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return asked[len(asked)-1]
 	}
-	p := env.producer(MetadataMaxIdle(5 * time.Second))
+	total = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, a := range asked {
+			n += len(a)
+		}
+		return n
+	}
+	return last, total
+}
+
+// A topic no record went to for metadata_max_idle_ms drops out of the
+// metadata requests (KIP-526) and comes back with its next record, which
+// its kept metadata delivers meanwhile.
+func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out metadata_max_idle_ms's 5 s minimum")
+	}
+	env := newTestEnv(t)
+	fake := env.needFake()
+	active, idle := env.topic(1), env.topic(1)
+	lastAsked, _ := observeMetadata(fake)
+	p := env.producer(MetadataMaxIdle(5*time.Second), RetryBackoff(10*time.Millisecond))
 	ctx := context.Background()
 	send := func(topic string) {
 		t.Helper()
@@ -402,21 +419,48 @@ func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
 		_, err = f.Get(ctx)
 		require.NoError(t, err)
 	}
+	// A refused record asks for every topic in use.
+	refresh := func() {
+		t.Helper()
+		fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: active, Err: kerr.NotLeaderForPartition})
+		send(active)
+	}
 	send(active)
 	send(idle)
 	for start := time.Now(); time.Since(start) < 5500*time.Millisecond; {
 		send(active)
 		time.Sleep(100 * time.Millisecond)
 	}
-	// A topic new to the producer makes it ask.
-	_, err := p.PartitionsFor(ctx, other)
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{active, other}, lastAsked(), "the idle topic is left out")
+	refresh()
+	require.Equal(t, []string{active}, lastAsked(), "the idle topic is left out")
 
 	send(idle)
-	_, err = p.PartitionsFor(ctx, another)
-	require.NoError(t, err)
-	require.Contains(t, lastAsked(), idle, "back once a record went to it")
+	refresh()
+	require.ElementsMatch(t, []string{active, idle}, lastAsked(), "back once a record went to it")
+}
+
+// The first record to each of many topics asks about that topic alone,
+// not about every topic the producer knows (KIP-526's partial update):
+// asking about all of them made warming up n topics cost n² entries.
+func TestNewTopicsAreAskedAboutAlone(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	const n = 40
+	var topics []string
+	for range n {
+		topics = append(topics, env.topic(1))
+	}
+	lastAsked, total := observeMetadata(fake)
+	p := env.producer()
+	ctx := context.Background()
+	for _, topic := range topics {
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		_, err = f.Get(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{topic}, lastAsked())
+	}
+	require.LessOrEqual(t, total(), 2*n, "topic entries over all metadata requests")
 }
 
 // A broker whose metadata lags answers with fewer partitions than we know

@@ -67,9 +67,10 @@ type (
 		err  error
 	}
 	metadataEvent struct {
-		b   *brokerState
-		res metadataResult
-		err error
+		b       *brokerState
+		res     metadataResult
+		err     error
+		partial bool // only topics Sends wait for were asked about
 	}
 	producerIDEvent struct {
 		resp *protocol.InitProducerIdResponse
@@ -125,7 +126,12 @@ type sender struct {
 	metaFailures int
 	metaRetries  int  // answers in a row that left something to ask again
 	metaWanted   bool // a refresh is wanted as soon as allowed
-	metaWaiting  *brokerState
+	// metaNew is set when Sends wait for topics without metadata and
+	// nothing else wants a refresh: a request for those topics alone
+	// does (KIP-526's partial update), so the first record to each of a
+	// thousand topics does not list all the others.
+	metaNew     bool
+	metaWaiting *brokerState
 
 	// Idempotence state (KIP-98).
 	producerID    int64
@@ -444,7 +450,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 				// retry_backoff_ms for the producer's life, long after
 				// the Send gave up.
 				if t.wantParts.Load() > 0 {
-					s.metaWanted = true
+					s.metaNew = true
 				}
 			} else if len(m.available) < len(m.partitions) && leaderlessWithRecords(t) {
 				s.metaWanted = true
@@ -466,11 +472,11 @@ func (s *sender) maintain(now time.Time) time.Time {
 	if s.cfg.metadataMaxAge > 0 && !s.metaAt.IsZero() && now.Sub(s.metaAt) >= s.cfg.metadataMaxAge {
 		s.metaWanted = true
 	}
-	if s.metaWanted && !s.metaInFlight {
+	if (s.metaWanted || s.metaNew) && !s.metaInFlight {
 		if now.Before(s.metaRetryAt) {
 			next = s.metaRetryAt
 		} else if b, c := s.anyConn(now); c != nil {
-			s.sendMetadata(b, c)
+			s.sendMetadata(b, c, !s.metaWanted)
 		} else {
 			next = now.Add(s.cfg.reconnectBackoff)
 		}
@@ -531,7 +537,9 @@ func (s *sender) produceInFlight() int {
 	return n
 }
 
-func (s *sender) sendMetadata(b *brokerState, c *conn) {
+// sendMetadata asks b for metadata: of every topic in use, or with
+// partial, of those without metadata that Sends wait for.
+func (s *sender) sendMetadata(b *brokerState, c *conn, partial bool) {
 	version, ok := c.version(protocol.APIKeyMetadata, 13)
 	if !ok {
 		s.metaRetryAt = time.Now().Add(s.cfg.retryBackoffMax)
@@ -544,12 +552,17 @@ func (s *sender) sendMetadata(b *brokerState, c *conn) {
 	// say) may be gone. Idle ones are not (metadata_max_idle_ms).
 	idleBefore := time.Now().Add(-s.cfg.metadataMaxIdle).UnixMilli()
 	s.acc.forEachTopic(func(t *topicState) {
-		if s.idle(t, idleBefore) {
+		if partial && (t.meta.Load() != nil || t.wantParts.Load() == 0) || s.idle(t, idleBefore) {
 			return
 		}
 		name := t.name
 		req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
 	})
+	s.metaNew = false
+	if partial && len(req.Topics) == 0 {
+		// The Sends gave up meanwhile; an empty list would ask for none.
+		return
+	}
 	s.metaInFlight = true
 	s.metaWanted = false
 	s.metaWaiting = b
@@ -562,15 +575,15 @@ func (s *sender) sendMetadata(b *brokerState, c *conn) {
 		},
 		done: func(body []byte, err error) {
 			if err != nil {
-				s.events.push(metadataEvent{b: b, err: err})
+				s.events.push(metadataEvent{b: b, err: err, partial: partial})
 				return
 			}
 			var resp protocol.MetadataResponse
 			if err := resp.Decode(body, version); err != nil {
-				s.events.push(metadataEvent{b: b, err: fmt.Errorf("decoding Metadata v%d: %w", version, err)})
+				s.events.push(metadataEvent{b: b, err: fmt.Errorf("decoding Metadata v%d: %w", version, err), partial: partial})
 				return
 			}
-			s.events.push(metadataEvent{b: b, res: decodeMetadata(&resp)})
+			s.events.push(metadataEvent{b: b, res: decodeMetadata(&resp), partial: partial})
 		},
 	})
 }
@@ -581,7 +594,11 @@ func (s *sender) onMetadata(ev metadataEvent) {
 	now := time.Now()
 	if ev.err != nil {
 		s.metaFailures++
-		s.metaWanted = true
+		if ev.partial {
+			s.metaNew = true
+		} else {
+			s.metaWanted = true
+		}
 		s.metaRetryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.metaFailures))
 		s.cfg.logger.Warn("kafka: metadata request failed", "broker", ev.b.id, "err", ev.err)
 		s.lastMetaErr.Store(&ev.err)
@@ -589,8 +606,12 @@ func (s *sender) onMetadata(ev metadataEvent) {
 	}
 	s.lastMetaErr.Store(nil)
 	s.metaFailures = 0
-	s.metaAt = now
-	s.metrics.metadataUpdated(now)
+	if !ev.partial {
+		// A partial answer leaves the other topics' metadata as old as
+		// it was: metadata_max_age_ms still counts from the last full one.
+		s.metaAt = now
+		s.metrics.metadataUpdated(now)
+	}
 	// Track the brokers the cluster has now.
 	for id, addr := range ev.res.brokers {
 		b := s.brokers[id]
@@ -624,7 +645,9 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			}
 		}
 	}
-	retrySoon := false
+	// retrySoon asks for all topics again soon, retryNew for the topics
+	// without metadata that Sends wait for.
+	retrySoon, retryNew := false, false
 	for name, u := range ev.res.topics {
 		v, ok := s.acc.topics.Load(name)
 		if !ok {
@@ -637,7 +660,11 @@ func (s *sender) onMetadata(ev metadataEvent) {
 				// a Send waits, until max_block_ms ends its wait.
 				t.missing.Store(&u.err)
 				if t.wantParts.Load() > 0 {
-					retrySoon = true
+					if t.meta.Load() == nil {
+						retryNew = true
+					} else {
+						retrySoon = true
+					}
 				}
 				continue
 			}
@@ -655,11 +682,12 @@ func (s *sender) onMetadata(ev metadataEvent) {
 			retrySoon = true
 		}
 	}
-	if retrySoon {
+	if retrySoon || retryNew {
 		// Backing off as for failures (KIP-580): a partition may stay
 		// without a leader for as long as its broker is down.
 		s.metaRetries++
-		s.metaWanted = true
+		s.metaWanted = s.metaWanted || retrySoon
+		s.metaNew = s.metaNew || retryNew
 		s.metaRetryAt = now.Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.metaRetries))
 	} else {
 		s.metaRetries = 0
