@@ -1496,7 +1496,9 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 	switch {
 	case errors.Is(err, protocol.NotLeaderOrFollower), errors.Is(err, protocol.LeaderNotAvailable),
 		errors.Is(err, protocol.FencedLeaderEpoch), errors.Is(err, protocol.UnknownTopicOrPartition),
-		errors.Is(err, protocol.UnknownLeaderEpoch), errors.Is(err, protocol.KafkaStorageError),
+		// A log directory failed, so leadership moves (the Java client's
+		// InvalidMetadataException family, as are the next two).
+		errors.Is(err, protocol.KafkaStorageError),
 		// The topic was deleted and maybe created again under a new id
 		// (KIP-516): only metadata gives the new one.
 		errors.Is(err, protocol.UnknownTopicID), errors.Is(err, protocol.InconsistentTopicID):
