@@ -83,6 +83,13 @@ func (p *partition) takeBatches(drop func(*batch) bool) []*batch {
 	return out
 }
 
+// hasBatches reports whether p holds any batch, queued or in flight.
+func (p *partition) hasBatches() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.batches) > 0
+}
+
 // flushQueued adds the bytes appended since the last flush to the
 // partition's queue size.
 func (b *batch) flushQueued() {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -275,18 +274,7 @@ func TestTopicRecreatedWithFewerPartitions(t *testing.T) {
 	_, failed := wave("old")
 	require.Empty(t, failed)
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(env.addrs...))
-	require.NoError(t, err)
-	req := kmsg.NewPtrDeleteTopicsRequest()
-	rt := kmsg.NewDeleteTopicsRequestTopic()
-	rt.Topic = &topic
-	req.Topics = append(req.Topics, rt)
-	req.TopicNames = []string{topic}
-	req.TimeoutMillis = 10000
-	resp, err := req.RequestWith(ctx, cl)
-	cl.Close()
-	require.NoError(t, err)
-	require.Zero(t, resp.Topics[0].ErrorCode)
+	env.deleteTopic(topic)
 	env.createTopic(topic, 2)
 
 	start := time.Now()

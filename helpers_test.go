@@ -64,12 +64,23 @@ func (e *testEnv) topic(n int32) string {
 	return name
 }
 
-// createTopic creates topic name with n partitions, through kgo.
-func (e *testEnv) createTopic(name string, n int32) {
+// admin sends req to the cluster through an independent client (kgo) and
+// returns the answer.
+func (e *testEnv) admin(req kmsg.Request) kmsg.Response {
 	e.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...))
 	require.NoError(e.t, err)
 	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := cl.Request(ctx, req)
+	require.NoError(e.t, err)
+	return resp
+}
+
+// createTopic creates topic name with n partitions.
+func (e *testEnv) createTopic(name string, n int32) {
+	e.t.Helper()
 	req := kmsg.NewPtrCreateTopicsRequest()
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic = name
@@ -80,32 +91,37 @@ func (e *testEnv) createTopic(name string, n int32) {
 	}
 	req.Topics = append(req.Topics, rt)
 	req.TimeoutMillis = 10000
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	resp, err := req.RequestWith(ctx, cl)
-	require.NoError(e.t, err)
+	resp := e.admin(req).(*kmsg.CreateTopicsResponse)
 	require.Len(e.t, resp.Topics, 1)
 	require.Zero(e.t, resp.Topics[0].ErrorCode, "create topic %s", name)
 }
 
-// addPartitions grows topic to total partitions, through kgo.
+// addPartitions grows topic to total partitions.
 func (e *testEnv) addPartitions(topic string, total int32) {
 	e.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...))
-	require.NoError(e.t, err)
-	defer cl.Close()
 	req := kmsg.NewPtrCreatePartitionsRequest()
 	rt := kmsg.NewCreatePartitionsRequestTopic()
 	rt.Topic = topic
 	rt.Count = total
 	req.Topics = append(req.Topics, rt)
 	req.TimeoutMillis = 10000
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	resp, err := req.RequestWith(ctx, cl)
-	require.NoError(e.t, err)
+	resp := e.admin(req).(*kmsg.CreatePartitionsResponse)
 	require.Len(e.t, resp.Topics, 1)
 	require.Zero(e.t, resp.Topics[0].ErrorCode, "create partitions of %s", topic)
+}
+
+// deleteTopic deletes topic.
+func (e *testEnv) deleteTopic(topic string) {
+	e.t.Helper()
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	rt := kmsg.NewDeleteTopicsRequestTopic()
+	rt.Topic = &topic
+	req.Topics = append(req.Topics, rt)
+	req.TopicNames = []string{topic}
+	req.TimeoutMillis = 10000
+	resp := e.admin(req).(*kmsg.DeleteTopicsResponse)
+	require.Len(e.t, resp.Topics, 1)
+	require.Zero(e.t, resp.Topics[0].ErrorCode, "delete topic %s", topic)
 }
 
 // producer starts a producer against the env and closes it at cleanup.

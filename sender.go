@@ -708,10 +708,7 @@ func (s *sender) idle(t *topicState, before int64) bool {
 	}
 	if ps := t.parts.Load(); ps != nil {
 		for _, p := range *ps {
-			p.mu.Lock()
-			n := len(p.batches)
-			p.mu.Unlock()
-			if n > 0 || p.inFlight > 0 {
+			if p.inFlight > 0 || p.hasBatches() {
 				return false
 			}
 		}
@@ -730,13 +727,7 @@ func leaderlessWithRecords(t *topicState) bool {
 		return false
 	}
 	for _, p := range *ps {
-		if p.leader >= 0 {
-			continue
-		}
-		p.mu.Lock()
-		n := len(p.batches)
-		p.mu.Unlock()
-		if n > 0 {
+		if p.leader < 0 && p.hasBatches() {
 			return true
 		}
 	}
@@ -800,10 +791,7 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 // has, now rather than at the delivery timeout. Those in flight are
 // refused by the broker and come back here.
 func (s *sender) failGone(p *partition, count int) {
-	p.mu.Lock()
-	n := len(p.batches)
-	p.mu.Unlock()
-	if n == 0 {
+	if !p.hasBatches() {
 		return
 	}
 	err := fmt.Errorf("%w: topic %q now has %d partitions (deleted and created again?)", protocol.UnknownTopicOrPartition, p.topic.name, count)
