@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -392,4 +393,62 @@ func TestBumpDoesNotWaitForeverOnAmbiguousPartition(t *testing.T) {
 	require.Less(t, time.Since(start), 10*time.Second)
 	_, err = a.Get(ctx)
 	require.ErrorIs(t, err, ErrDeliveryUncertain)
+}
+
+// A broker over a client quota answers at once with a throttle time and
+// expects no produce request before it has passed (KIP-219); records sent
+// meanwhile wait in their batches and arrive afterwards.
+func TestThrottledBrokerGetsNoRequestsUntilTheThrottleEnds(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	const throttle = 300 * time.Millisecond
+	var mu sync.Mutex
+	var answeredAt time.Time
+	var arrivals []time.Time
+	fake.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		if !answeredAt.IsZero() {
+			arrivals = append(arrivals, time.Now())
+			return nil, nil, false
+		}
+		// The first request is acknowledged here, throttled; the broker
+		// does not keep its record.
+		req := r.(*kmsg.ProduceRequest)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		resp.ThrottleMillis = int32(throttle / time.Millisecond)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		answeredAt = time.Now()
+		return resp, nil, true
+	})
+	// Without idempotence: the broker never saw the first sequence.
+	p := env.producerFor(topic, EnableIdempotence(false), Acks(AcksLeader), Linger(0))
+	ctx := context.Background()
+	send := func(v string) {
+		t.Helper()
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte(v)})
+		require.NoError(t, err)
+		_, err = f.Get(ctx)
+		require.NoError(t, err)
+	}
+	send("throttled")
+	send("after")
+	mu.Lock()
+	require.NotEmpty(t, arrivals)
+	gap := arrivals[0].Sub(answeredAt)
+	mu.Unlock()
+	require.GreaterOrEqual(t, gap, throttle, "the next produce request came before the throttle ended")
+	got := env.consumeExactly(topic, 1)
+	require.Equal(t, "after", string(got[0].Value))
 }

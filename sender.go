@@ -52,6 +52,9 @@ type brokerState struct {
 	failures   int
 	retryAt    time.Time
 	inFlight   int // produce requests in flight
+	// throttledUntil is when the broker's last quota throttle ends:
+	// no produce request goes to it before then (KIP-219).
+	throttledUntil time.Time
 }
 
 // Events the sender handles.
@@ -1165,6 +1168,11 @@ func (s *sender) sendReady(now time.Time) time.Time {
 			}
 			continue
 		}
+		if now.Before(b.throttledUntil) {
+			// Its batches keep filling meanwhile, as in the Java client.
+			next = earliest(orFar(next), b.throttledUntil)
+			continue
+		}
 		// Start at a random partition so none is starved by the size cap.
 		if len(parts) > 1 {
 			k := rand.IntN(len(parts))
@@ -1424,6 +1432,7 @@ func (s *sender) onProduce(ev produceEvent) {
 		}
 		return
 	}
+	s.throttle(req, ev.resp, now)
 	if ev.resp == nil {
 		// acks=0: no answer comes; the write is all we know.
 		for _, b := range req.batches {
@@ -1439,6 +1448,23 @@ func (s *sender) onProduce(ev produceEvent) {
 		}
 		s.onPartitionResponse(b, pr, ev.resp, now)
 	}
+}
+
+// throttle holds produce requests to a broker back for the throttle time
+// its answer asks for. Since Produce v6 a broker over a client quota
+// answers at once and expects the client to wait (KIP-219); it mutes the
+// connection meanwhile, so requests sent anyway would only queue there,
+// their request timeout running. Older versions were delayed by the
+// broker itself, and their throttle time is already served.
+func (s *sender) throttle(req *produceRequest, resp *protocol.ProduceResponse, now time.Time) {
+	if resp == nil || resp.ThrottleTimeMs <= 0 || req.version < 6 {
+		return
+	}
+	until := now.Add(time.Duration(resp.ThrottleTimeMs) * time.Millisecond)
+	if until.After(req.broker.throttledUntil) {
+		req.broker.throttledUntil = until
+	}
+	s.log("broker throttles produce requests", "broker", req.broker.id, "throttle_ms", resp.ThrottleTimeMs)
 }
 
 func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int16) *protocol.PartitionProduceResponse {
