@@ -67,6 +67,8 @@ type config struct {
 	connectionsMaxIdle  time.Duration
 	reconnectBackoff    time.Duration
 	reconnectBackoffMax time.Duration
+	connSetupTimeout    time.Duration
+	connSetupTimeoutMax time.Duration
 	sendBuffer          int // SO_SNDBUF; -1 leaves the OS default
 	receiveBuffer       int // SO_RCVBUF; -1 leaves the OS default
 	idempotence         bool
@@ -109,12 +111,16 @@ func defaultConfig() config {
 		connectionsMaxIdle:  9 * time.Minute,
 		reconnectBackoff:    50 * time.Millisecond,
 		reconnectBackoffMax: time.Second,
+		connSetupTimeout:    10 * time.Second,
+		connSetupTimeoutMax: 30 * time.Second,
 		sendBuffer:          -1,
 		receiveBuffer:       -1,
 		idempotence:         true,
 		transactionTimeout:  time.Minute,
-		dial:                (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// No dial timeout of its own: socket_connection_setup_timeout_ms
+		// bounds the connect through the context.
+		dial:   (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -301,6 +307,24 @@ func ReconnectBackoffMax(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.reconnectBackoffMax = d })
 }
 
+// SocketConnectionSetupTimeout bounds the setup of a broker connection:
+// TCP connect, TLS, ApiVersions and SASL
+// (socket_connection_setup_timeout_ms, socket.connection.setup.timeout.ms,
+// KIP-601). After each failed attempt to reach a broker the bound doubles,
+// up to SocketConnectionSetupTimeoutMax, with ±20% jitter, so a host that
+// drops packets holds up metadata only briefly while a slow one still gets
+// its chance. Default 10 s.
+func SocketConnectionSetupTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.connSetupTimeout = d })
+}
+
+// SocketConnectionSetupTimeoutMax caps SocketConnectionSetupTimeout's
+// growth (socket_connection_setup_timeout_max_ms,
+// socket.connection.setup.timeout.max.ms). Default 30 s.
+func SocketConnectionSetupTimeoutMax(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.connSetupTimeoutMax = d })
+}
+
 // EnableIdempotence makes the broker drop duplicates of retried batches
 // and keep each partition's order (enable_idempotence,
 // enable.idempotence). Default true; left at its default, it turns itself
@@ -428,6 +452,12 @@ func (c *config) validate() error {
 	}
 	if c.reconnectBackoff < 0 {
 		return configError("reconnect_backoff_ms", "must be >= 0, got %v", c.reconnectBackoff)
+	}
+	if c.connSetupTimeout <= 0 {
+		return configError("socket_connection_setup_timeout_ms", "must be positive, got %v", c.connSetupTimeout)
+	}
+	if c.connSetupTimeoutMax < c.connSetupTimeout {
+		return configError("socket_connection_setup_timeout_max_ms", "must be >= socket_connection_setup_timeout_ms (%v), got %v", c.connSetupTimeout, c.connSetupTimeoutMax)
 	}
 	if c.reconnectBackoffMax < c.reconnectBackoff {
 		return configError("reconnect_backoff_max_ms", "must be >= reconnect_backoff_ms (%v), got %v", c.reconnectBackoff, c.reconnectBackoffMax)

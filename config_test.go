@@ -36,6 +36,8 @@ func TestInvalidOptions(t *testing.T) {
 		{ConnectionsMaxIdle(-1), "connections_max_idle_ms"},
 		{ReconnectBackoff(-1), "reconnect_backoff_ms"},
 		{ReconnectBackoffMax(time.Microsecond), "reconnect_backoff_max_ms"},
+		{SocketConnectionSetupTimeout(0), "socket_connection_setup_timeout_ms"},
+		{SocketConnectionSetupTimeoutMax(time.Second), "socket_connection_setup_timeout_max_ms"},
 		{Dialer(nil), "dialer"},
 		{SendBufferBytes(0), "send_buffer_bytes"},
 		{MetadataMaxIdle(time.Second), "metadata_max_idle_ms"},

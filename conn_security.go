@@ -19,12 +19,6 @@ import (
 	"github.com/kpgo/kafka/sasl"
 )
 
-// tlsHandshakeTimeout bounds a TLS handshake, as the Java client's
-// socket.connection.setup.timeout.ms (KIP-601) bounds connection setup: a
-// plaintext broker never answers a ClientHello, and waiting the whole
-// request timeout for that would keep sends waiting for nothing.
-const tlsHandshakeTimeout = 10 * time.Second
-
 // probeTimeout bounds the extra connection that tells a protocol mismatch
 // from a broker that is just down.
 const probeTimeout = 3 * time.Second
@@ -100,10 +94,10 @@ func hostOf(addr string) string {
 
 // startTLS runs the TLS handshake on c.nc and swaps in the TLS connection.
 func (c *conn) startTLS(ctx context.Context, cfg *config) error {
-	hctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
-	defer cancel()
+	// ctx carries socket_connection_setup_timeout_ms (KIP-601): a
+	// plaintext broker never answers a ClientHello.
 	tc := tls.Client(c.nc, cfg.security.tlsFor(hostOf(c.addr)))
-	err := tc.HandshakeContext(hctx)
+	err := tc.HandshakeContext(ctx)
 	if err == nil {
 		c.nc = tc
 		return nil

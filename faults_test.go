@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -451,4 +453,79 @@ func TestThrottledBrokerGetsNoRequestsUntilTheThrottleEnds(t *testing.T) {
 	require.GreaterOrEqual(t, gap, throttle, "the next produce request came before the throttle ended")
 	got := env.consumeExactly(topic, 1)
 	require.Equal(t, "after", string(got[0].Value))
+}
+
+// blackholeDialer stands for a host that drops packets: dials to hole
+// wait for their context to end, and the time each was given is
+// recorded; other addresses are dialled normally.
+type blackholeDialer struct {
+	hole  string
+	mu    sync.Mutex
+	given []time.Duration
+}
+
+func (d *blackholeDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if addr != d.hole {
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, addr)
+	}
+	dl, ok := ctx.Deadline()
+	d.mu.Lock()
+	if ok {
+		d.given = append(d.given, time.Until(dl))
+	} else {
+		d.given = append(d.given, -1)
+	}
+	d.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (d *blackholeDialer) attempts() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.given)
+}
+
+// A bootstrap address that drops packets holds the first Send up only for
+// socket_connection_setup_timeout_ms (KIP-601), not for the request
+// timeout; the bound doubles with each failed attempt, up to its maximum.
+func TestConnectionSetupTimeout(t *testing.T) {
+	env := newTestEnv(t)
+	env.needFake()
+	topic := env.topic(1)
+	const hole = "192.0.2.1:9092" // TEST-NET-1: nothing answers there
+
+	t.Run("another address is tried after it", func(t *testing.T) {
+		d := &blackholeDialer{hole: hole}
+		p, err := NewProducer(BootstrapServers(append([]string{hole}, env.addrs...)...), Dialer(d.dial),
+			SocketConnectionSetupTimeout(100*time.Millisecond), MaxBlock(5*time.Second))
+		require.NoError(t, err)
+		defer p.Close(context.Background())
+		f, err := p.Send(context.Background(), Record{Topic: topic, Value: []byte("v")})
+		require.NoError(t, err, "the Send waited for metadata past max_block_ms")
+		_, err = f.Get(context.Background())
+		require.NoError(t, err)
+		require.NotEmpty(t, d.attempts(), "the blackholed address was never tried")
+		require.LessOrEqual(t, d.attempts()[0], 120*time.Millisecond)
+	})
+
+	t.Run("the bound grows per failed attempt", func(t *testing.T) {
+		d := &blackholeDialer{hole: hole}
+		p, err := NewProducer(BootstrapServers(hole), Dialer(d.dial), ReconnectBackoff(time.Millisecond), ReconnectBackoffMax(time.Millisecond),
+			SocketConnectionSetupTimeout(40*time.Millisecond), SocketConnectionSetupTimeoutMax(320*time.Millisecond), MaxBlock(2500*time.Millisecond))
+		require.NoError(t, err)
+		defer p.Close(context.Background())
+		_, err = p.Send(context.Background(), Record{Topic: topic, Value: []byte("v")})
+		require.ErrorIs(t, err, ErrMetadataTimeout)
+		given := d.attempts()
+		// 40, 80, 160, 320, 320 ms... each ±20%: at least five attempts
+		// fit in 2.5 s.
+		require.GreaterOrEqual(t, len(given), 5, "attempts: %v", given)
+		require.LessOrEqual(t, given[0], 48*time.Millisecond)
+		require.Greater(t, given[0], time.Duration(0))
+		most := slices.Max(given)
+		require.LessOrEqual(t, most, 384*time.Millisecond, "attempts: %v", given)
+		require.Greater(t, most, 200*time.Millisecond, "the bound did not grow: %v", given)
+	})
 }

@@ -373,10 +373,10 @@ func TestSecureFailuresAreFastAndTyped(t *testing.T) {
 	})
 	t.Run("TLS to a plaintext port", func(t *testing.T) {
 		// kfake reads a ClientHello as the start of a huge request and
-		// waits, so the handshake ends at its timeout: the request timeout
-		// here, at most 10 s by default.
+		// waits, so the handshake ends at its timeout:
+		// socket_connection_setup_timeout_ms (KIP-601), 10 s by default.
 		c := newSecureCluster(t)
-		err := failFast(t, bound, BootstrapServers(c.Addrs()...), RequestTimeout(time.Second),
+		err := failFast(t, bound, BootstrapServers(c.Addrs()...), SocketConnectionSetupTimeout(time.Second),
 			SecurityProtocol("SSL"), SSLContext(&tls.Config{RootCAs: p.pool}))
 		require.ErrorIs(t, err, ErrSecurityProtocolMismatch)
 		require.ErrorIs(t, err, ErrTLSHandshake)

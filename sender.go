@@ -310,10 +310,14 @@ func (s *sender) connect(b *brokerState, now time.Time) time.Time {
 		return b.retryAt
 	}
 	b.connecting = true
+	// KIP-601: the bound on setting the connection up doubles with each
+	// failed attempt, so an address that drops packets costs little the
+	// first time and a slow broker is given longer later.
+	setup := backoff(s.cfg.connSetupTimeout, s.cfg.connSetupTimeoutMax, b.failures+1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.requestTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, setup)
 		defer cancel()
 		c, err := dialConn(ctx, s.cfg, b.id, b.addr, s.cfg.maxInFlight)
 		s.events.push(connEvent{b: b, conn: c, err: err})

@@ -659,7 +659,7 @@ func (tm *txnManager) findCoordinator(ctx context.Context, key string, keyType i
 		}
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, tm.cfg.requestTimeout)
+	dctx, cancel := context.WithTimeout(ctx, tm.cfg.connSetupTimeout)
 	defer cancel()
 	return dialConn(dctx, tm.cfg, nodeID, net.JoinHostPort(host, strconv.Itoa(int(port))), tm.cfg.maxInFlight)
 }
@@ -675,7 +675,7 @@ func (tm *txnManager) anyConn(ctx context.Context) (*conn, error) {
 	}
 	var errs []error
 	for _, addr := range tm.cfg.bootstrapServers {
-		dctx, cancel := context.WithTimeout(ctx, tm.cfg.requestTimeout)
+		dctx, cancel := context.WithTimeout(ctx, tm.cfg.connSetupTimeout)
 		c, err := dialConn(dctx, tm.cfg, -1, addr, tm.cfg.maxInFlight)
 		cancel()
 		if err == nil {
