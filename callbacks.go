@@ -130,8 +130,8 @@ func (b *batch) runCallbacks(r *batchResult) {
 	md := RecordMetadata{Topic: r.topic, Partition: r.partition, Offset: -1}
 	if r.err != nil {
 		for _, run := range c.runs {
-			for range run.n {
-				run.fn(md, r.err)
+			for i := range run.n {
+				run.fn(md, recordErr(r.err, run.from+i))
 			}
 		}
 		return

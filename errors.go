@@ -55,6 +55,13 @@ var (
 	// have grown); the error then also matches ErrMetadataTimeout.
 	ErrUnknownPartition = errors.New("kafka: unknown partition")
 
+	// ErrRejectedWithBatch fails the valid records of a batch the broker
+	// refused because of other records in it. The broker named those
+	// (KIP-467), and they fail with its error, such as InvalidRecord, and
+	// their own message. These records were not written; sending them
+	// again can succeed.
+	ErrRejectedWithBatch = errors.New("kafka: not written: another record of its batch was refused")
+
 	// ErrBrokerUnreachable fails a request that could not reach its broker;
 	// the producer retries these within the delivery timeout.
 	ErrBrokerUnreachable = errors.New("kafka: broker unreachable")
@@ -78,6 +85,7 @@ var (
 	TopicAuthorizationFailed           = protocol.TopicAuthorizationFailed
 	ClusterAuthorizationFailed         = protocol.ClusterAuthorizationFailed
 	InvalidRecord                      = protocol.InvalidRecord
+	InvalidTimestamp                   = protocol.InvalidTimestamp
 	UnsupportedVersion                 = protocol.UnsupportedVersion
 	ProducerFenced                     = protocol.ProducerFenced
 	OutOfOrderSequenceNumber           = protocol.OutOfOrderSequenceNumber

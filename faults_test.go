@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kpgo/kafka/protocol"
 )
 
 // Each of these codes means the broker's view of our sequences differs
@@ -528,4 +530,120 @@ func TestConnectionSetupTimeout(t *testing.T) {
 		require.LessOrEqual(t, most, 384*time.Millisecond, "attempts: %v", given)
 		require.Greater(t, most, 200*time.Millisecond, "the bound did not grow: %v", given)
 	})
+}
+
+// A batch refused for some of its records (INVALID_RECORD with
+// record_errors, KIP-467): each named record fails with the broker's error
+// and its own message, the others with ErrRejectedWithBatch and can be
+// sent again. Futures and append-time callbacks agree.
+func TestRecordErrorsFailOnlyTheNamedRecords(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	const why = "Compacted topic cannot accept message without key"
+	var mu sync.Mutex
+	refused := false
+	fake.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		if refused {
+			return nil, nil, false
+		}
+		refused = true
+		req := r.(*kmsg.ProduceRequest)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.InvalidRecord.Code
+				sp.ErrorMessage = kmsg.StringPtr("One or more records have been rejected")
+				for _, i := range []int32{1, 3} {
+					re := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+					re.RelativeOffset = i
+					if i == 1 {
+						re.ErrorMessage = kmsg.StringPtr(why)
+					}
+					sp.ErrorRecords = append(sp.ErrorRecords, re)
+				}
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	p := env.producerFor(topic, Linger(time.Hour))
+	ctx := context.Background()
+	var futs []Future
+	cbErrs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		rec := Record{Topic: topic, Value: []byte(fmt.Sprint("v", i))}
+		if i%2 == 0 {
+			f, err := p.Send(ctx, rec)
+			require.NoError(t, err)
+			futs = append(futs, f)
+			continue
+		}
+		wg.Add(1)
+		require.NoError(t, p.Produce(ctx, rec, func(_ RecordMetadata, err error) { cbErrs[i] = err; wg.Done() }))
+	}
+	require.NoError(t, p.Flush(ctx))
+	wg.Wait()
+	errs := []error{nil, cbErrs[1], nil, cbErrs[3]}
+	for i, f := range futs {
+		_, errs[2*i] = f.Get(ctx)
+	}
+	for i, err := range errs {
+		require.Error(t, err, "record %d", i)
+		if i%2 == 1 {
+			require.ErrorIs(t, err, InvalidRecord, "record %d", i)
+			require.NotErrorIs(t, err, ErrRejectedWithBatch)
+			continue
+		}
+		require.ErrorIs(t, err, ErrRejectedWithBatch, "record %d", i)
+		require.NotErrorIs(t, err, InvalidRecord, "record %d was valid", i)
+	}
+	require.ErrorContains(t, errs[1], why)
+	require.ErrorContains(t, errs[3], "One or more records have been rejected")
+	// The valid ones go again, and land.
+	for _, v := range []string{"v0", "v2"} {
+		f, err := p.Send(ctx, Record{Topic: topic, Value: []byte(v)})
+		require.NoError(t, err)
+		require.NoError(t, p.Flush(ctx))
+		_, err = f.Get(ctx)
+		require.NoError(t, err)
+	}
+	got := env.consumeExactly(topic, 2)
+	require.Equal(t, "v0", string(got[0].Value))
+	require.Equal(t, "v2", string(got[1].Value))
+}
+
+// In a batch split after MESSAGE_TOO_LARGE, record_errors count from the
+// first record of the part that was refused.
+func TestRecordErrorsInASplitBatch(t *testing.T) {
+	top := fmt.Errorf("%w: summary", InvalidRecord)
+	named := []protocol.BatchIndexAndErrorMessage{{BatchIndex: 1, BatchIndexErrorMessage: kmsg.StringPtr("bad")}}
+	r := newBatchResult("t", 0)
+	r.segs = []segment{
+		{first: 0, baseOffset: 10, logAppendTime: -1},
+		{first: 4, baseOffset: -1, logAppendTime: -1, err: newRecordErrors(InvalidRecord, top, named)},
+	}
+	for i := range int32(4) {
+		base, _, err := r.outcome(i)
+		require.NoError(t, err)
+		require.Equal(t, int64(10), base)
+	}
+	for i := int32(4); i < 8; i++ {
+		_, _, err := r.outcome(i)
+		if i == 5 {
+			require.ErrorIs(t, err, InvalidRecord)
+			require.ErrorContains(t, err, "bad")
+			continue
+		}
+		require.ErrorIs(t, err, ErrRejectedWithBatch, "record %d", i)
+	}
 }

@@ -2,9 +2,12 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kpgo/kafka/protocol"
 )
 
 // RecordMetadata is where a record landed: kafka-python's RecordMetadata.
@@ -69,7 +72,7 @@ type segment struct {
 // log append time and its error.
 func (r *batchResult) outcome(index int32) (base, logAppendTime int64, err error) {
 	if r.segs == nil {
-		return r.baseOffset, r.logAppendTime, r.err
+		return r.baseOffset, r.logAppendTime, recordErr(r.err, index)
 	}
 	seg := &r.segs[0]
 	for i := range r.segs {
@@ -81,7 +84,47 @@ func (r *batchResult) outcome(index int32) (base, logAppendTime int64, err error
 	if seg.baseOffset >= 0 {
 		base = seg.baseOffset - int64(seg.first)
 	}
-	return base, seg.logAppendTime, seg.err
+	return base, seg.logAppendTime, recordErr(seg.err, index-seg.first)
+}
+
+// recordErrors is a batch's error when the broker named the records that
+// made it refuse the batch (KIP-467's record_errors), as Java's Sender
+// reports them: those records fail with their own message, the others
+// with ErrRejectedWithBatch, so a caller can tell which ones to send
+// again. It stays inside the producer: outcome gives each record its own.
+type recordErrors struct {
+	err     error           // the batch's, with the broker's summary
+	byIndex map[int32]error // by index in the batch as sent
+	rest    error
+}
+
+func newRecordErrors(code, err error, named []protocol.BatchIndexAndErrorMessage) *recordErrors {
+	re := &recordErrors{err: err, byIndex: make(map[int32]error, len(named)),
+		rest: fmt.Errorf("%w (the broker: %v)", ErrRejectedWithBatch, err)}
+	for _, n := range named {
+		msg := err.Error()
+		if n.BatchIndexErrorMessage != nil && *n.BatchIndexErrorMessage != "" {
+			msg = *n.BatchIndexErrorMessage
+		}
+		re.byIndex[n.BatchIndex] = fmt.Errorf("%w: record %d of its batch: %s", code, n.BatchIndex, msg)
+	}
+	return re
+}
+
+func (e *recordErrors) Error() string { return e.err.Error() }
+func (e *recordErrors) Unwrap() error { return e.err }
+
+// recordErr returns the error of the record at index (in the batch as
+// sent) when its batch failed with err.
+func recordErr(err error, index int32) error {
+	re, ok := err.(*recordErrors)
+	if !ok {
+		return err
+	}
+	if e, ok := re.byIndex[index]; ok {
+		return e
+	}
+	return re.rest
 }
 
 func newBatchResult(topic string, partition int32) *batchResult {

@@ -1508,8 +1508,14 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		s.succeed(b, pr.BaseOffset, pr.LogAppendTimeMs, pr.LogStartOffset)
 		return
 	}
+	code := err
 	if pr.ErrorMessage != nil && *pr.ErrorMessage != "" {
 		err = fmt.Errorf("%w: %s", err, *pr.ErrorMessage)
+	}
+	if len(pr.RecordErrors) > 0 {
+		// INVALID_RECORD and INVALID_TIMESTAMP name the records at fault
+		// (KIP-467); they are not retriable, so these reach the futures.
+		err = newRecordErrors(code, err, pr.RecordErrors)
 	}
 	switch {
 	case errors.Is(err, protocol.NotLeaderOrFollower), errors.Is(err, protocol.LeaderNotAvailable),
