@@ -92,6 +92,9 @@ var (
 	InvalidProducerEpoch               = protocol.InvalidProducerEpoch
 	UnknownProducerID                  = protocol.UnknownProducerID
 	TransactionalIDAuthorizationFailed = protocol.TransactionalIDAuthorizationFailed
+	IllegalGeneration                  = protocol.IllegalGeneration
+	UnknownMemberID                    = protocol.UnknownMemberID
+	FencedInstanceID                   = protocol.FencedInstanceID
 )
 
 // IsRetriable reports whether err is a Kafka error code that the producer

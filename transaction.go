@@ -236,11 +236,39 @@ func (p *Producer) BeginTransaction() error {
 	return nil
 }
 
+// ConsumerGroupMetadata is the consumer whose offsets a transaction
+// commits, as its group knows it: the Java client's ConsumerGroupMetadata.
+// With it the group coordinator refuses offsets from a consumer that has
+// left the group or lost its partitions since (KIP-447), so a zombie's
+// transaction cannot commit them. A consumer client reports these after
+// joining (franz-go's GroupMetadata, for example).
+type ConsumerGroupMetadata struct {
+	GroupID string
+	// GenerationID is the group generation the consumer joined; -1, with
+	// an empty MemberID, asks for no check.
+	GenerationID int32
+	MemberID     string
+	// GroupInstanceID is the consumer's static membership id (KIP-345),
+	// "" for none.
+	GroupInstanceID string
+}
+
 // SendOffsetsToTransaction commits consumer offsets as part of the open
 // transaction (kafka-python's send_offsets_to_transaction), for
 // consume-transform-produce pipelines: the offsets count only if the
-// transaction commits.
+// transaction commits. The group coordinator checks only the group id;
+// SendOffsetsToTransactionWithGroup also fences consumers that left it.
 func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata, groupID string) error {
+	return p.SendOffsetsToTransactionWithGroup(ctx, offsets, ConsumerGroupMetadata{GroupID: groupID, GenerationID: -1})
+}
+
+// SendOffsetsToTransactionWithGroup is SendOffsetsToTransaction with the
+// consumer's group membership (KIP-447; Kafka 2.5 or later). If the
+// consumer is no longer that member of that generation, it fails with an
+// error matching kafka.IllegalGeneration, UnknownMemberID or
+// FencedInstanceID, and ErrTransactionAbortable: the transaction must be
+// aborted and the records consumed again by the group's current member.
+func (p *Producer) SendOffsetsToTransactionWithGroup(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata, group ConsumerGroupMetadata) error {
 	tm, err := p.txnOrErr()
 	if err != nil {
 		return err
@@ -250,9 +278,11 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 	if err := tm.checkSend(); err != nil {
 		return err
 	}
+	groupID := group.GroupID
 	if groupID == "" {
 		return fmt.Errorf("%w: SendOffsetsToTransaction needs a consumer group id", ErrInvalidConfig)
 	}
+	checked := group.GenerationID >= 0 || group.MemberID != "" || group.GroupInstanceID != ""
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.maxBlock)
 	defer cancel()
 	var added protocol.AddOffsetsToTxnResponse
@@ -271,14 +301,25 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 	for tp, om := range offsets {
 		left[tp] = om
 	}
+	var unsupported error
 	err = tm.retry(ctx, "TxnOffsetCommit", func(ctx context.Context) error {
 		c, err := tm.findCoordinator(ctx, groupID, 0)
 		if err != nil {
 			return err
 		}
 		defer c.close()
+		if v, ok := c.version(protocol.APIKeyTxnOffsetCommit, 3); ok && v < 3 && checked {
+			// Sending the offsets without the membership would drop
+			// the fencing the caller asked for.
+			unsupported = fmt.Errorf("%w: broker %s speaks TxnOffsetCommit v%d; the consumer group's membership needs v3 (Kafka 2.5)", protocol.UnsupportedVersion, c.addr, v)
+			return unsupported
+		}
 		return tm.call(ctx, c, protocol.APIKeyTxnOffsetCommit, 3, func(v int16) []byte {
-			req := protocol.TxnOffsetCommitRequest{TransactionalId: tm.id, GroupId: groupID, ProducerId: tm.pid, ProducerEpoch: tm.epoch, GenerationId: -1}
+			req := protocol.TxnOffsetCommitRequest{TransactionalId: tm.id, GroupId: groupID, ProducerId: tm.pid, ProducerEpoch: tm.epoch,
+				GenerationId: group.GenerationID, MemberId: group.MemberID}
+			if group.GroupInstanceID != "" {
+				req.GroupInstanceId = &group.GroupInstanceID
+			}
 			byTopic := map[string]int{}
 			for tp, om := range left {
 				i, ok := byTopic[tp.Topic]
@@ -315,6 +356,11 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 		})
 	})
 	if err != nil {
+		if unsupported != nil && errors.Is(err, unsupported) {
+			// No offsets were sent: the transaction goes on, and the
+			// caller may send them without the membership.
+			return err
+		}
 		return tm.opFailed(err)
 	}
 	return nil

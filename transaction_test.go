@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -230,4 +231,60 @@ func TestTransactionStateErrors(t *testing.T) {
 	require.Equal(t, "x", tp.cfg.transactionalID)
 	require.Equal(t, time.Second, tp.cfg.transactionTimeout)
 	require.NoError(t, tp.Close(ctx))
+}
+
+// With the consumer's group membership (KIP-447), the group coordinator
+// takes a transaction's offsets only from the group's current member: a
+// zombie's are refused and its transaction must abort.
+func TestSendOffsetsToTransactionWithGroup(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.topic(2)
+	out := env.topic(1)
+	group := fmt.Sprintf("group-%d", time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// A consumer of in joins the group; its first fetch means it has.
+	seed := env.producer()
+	f, err := seed.Send(ctx, Record{Topic: in, Partition: new(int32), Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.addrs...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(in),
+		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	for fs := cl.PollFetches(ctx); fs.NumRecords() == 0; fs = cl.PollFetches(ctx) {
+		require.NoError(t, ctx.Err())
+	}
+	member, gen := cl.GroupMetadata()
+	require.NotEmpty(t, member)
+
+	p := env.producer(TransactionalID(txnID(t)))
+	require.NoError(t, p.InitTransactions(ctx))
+	offsets := map[TopicPartition]OffsetAndMetadata{{in, 0}: {Offset: 1, LeaderEpoch: -1}}
+
+	// The current member commits.
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, out, "ok", 1)
+	require.NoError(t, p.SendOffsetsToTransactionWithGroup(ctx, offsets,
+		ConsumerGroupMetadata{GroupID: group, GenerationID: gen, MemberID: member}))
+	require.NoError(t, p.CommitTransaction(ctx))
+	require.Equal(t, map[int32]int64{0: 1}, committedOffsets(t, env, group, in))
+
+	// A member of an older generation, or one the group does not know, is
+	// refused; the transaction aborts and the offsets stay as they were.
+	for _, zombie := range []ConsumerGroupMetadata{
+		{GroupID: group, GenerationID: gen - 1, MemberID: member},
+		{GroupID: group, GenerationID: gen, MemberID: "gone"},
+	} {
+		require.NoError(t, p.BeginTransaction())
+		txnRecords(t, p, out, "zombie", 1)
+		err := p.SendOffsetsToTransactionWithGroup(ctx, map[TopicPartition]OffsetAndMetadata{{in, 0}: {Offset: 5, LeaderEpoch: -1}}, zombie)
+		require.ErrorIs(t, err, ErrTransactionAbortable, "%+v", zombie)
+		require.True(t, errors.Is(err, IllegalGeneration) || errors.Is(err, UnknownMemberID), "%+v: %v", zombie, err)
+		require.NoError(t, p.AbortTransaction(ctx))
+		require.Equal(t, map[int32]int64{0: 1}, committedOffsets(t, env, group, in))
+	}
+	requireCommitted(t, env, out, "ok", 1)
 }

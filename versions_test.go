@@ -62,3 +62,27 @@ func TestZstdNeedsKafka21(t *testing.T) {
 	require.ErrorIs(t, err, protocol.UnsupportedCompressionType)
 	require.Less(t, time.Since(start), 10*time.Second)
 }
+
+// A consumer group's membership needs TxnOffsetCommit v3 (Kafka 2.5,
+// KIP-447): a caller who asked for the fencing from an older coordinator
+// gets an error, not offsets sent unfenced, and may send them without it.
+func TestGroupMembershipNeedsKafka25(t *testing.T) {
+	env := newTestEnv(t, kfake.MaxVersions(kversion.V2_4_0()))
+	env.needFake()
+	in, out := env.topic(1), env.topic(1)
+	group := fmt.Sprintf("group-%d", time.Now().UnixNano())
+	p := env.producer(TransactionalID(txnID(t)))
+	ctx := context.Background()
+	require.NoError(t, p.InitTransactions(ctx))
+	offsets := map[TopicPartition]OffsetAndMetadata{{in, 0}: {Offset: 3, LeaderEpoch: -1}}
+
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, out, "x", 1)
+	err := p.SendOffsetsToTransactionWithGroup(ctx, offsets, ConsumerGroupMetadata{GroupID: group, GenerationID: 1, MemberID: "m"})
+	require.ErrorIs(t, err, protocol.UnsupportedVersion)
+	// Nothing was sent: the transaction goes on without the fencing.
+	require.NotErrorIs(t, err, ErrTransactionAbortable)
+	require.NoError(t, p.SendOffsetsToTransaction(ctx, offsets, group))
+	require.NoError(t, p.CommitTransaction(ctx))
+	require.Equal(t, map[int32]int64{0: 3}, committedOffsets(t, env, group, in))
+}
