@@ -79,8 +79,14 @@ func (p *partition) takeBatches(drop func(*batch) bool) []*batch {
 		}
 	}
 	clear(p.batches[len(kept):])
-	p.batches = kept
+	p.setBatches(kept)
 	return out
+}
+
+// setBatches replaces p's queue; p.mu is held.
+func (p *partition) setBatches(bs []*batch) {
+	p.batches = bs
+	p.nbatches.Store(int32(len(bs)))
 }
 
 // hasBatches reports whether p holds any batch, queued or in flight.
@@ -125,6 +131,10 @@ type partition struct {
 	_       [64]byte
 	mu      sync.Mutex
 	batches []*batch // oldest first; the last one may still take records
+	// nbatches is len(batches), set with it under mu, so the sender's
+	// walk of every partition can pass over empty ones without their
+	// lock. A Send that adds a batch wakes the sender after storing it.
+	nbatches atomic.Int32
 
 	// queued is the bytes waiting in batches, read by the sticky chooser.
 	queued atomic.Int64
@@ -258,7 +268,12 @@ type accumulator struct {
 	// check it under the partition's lock.
 	closed atomic.Bool
 	topics sync.Map // string -> *topicState
-	wake   func()   // tells the sender a batch may be ready
+	// topicList holds the same topics for the sender's walks, which run
+	// every loop: ranging over the sync.Map took a third of the CPU of a
+	// producer writing to 2,000 topics. topicsMu orders its copies.
+	topicsMu  sync.Mutex
+	topicList atomic.Pointer[[]*topicState]
+	wake      func() // tells the sender a batch may be ready
 
 	// incomplete tracks results not yet completed, for Flush.
 	incMu      sync.Mutex
@@ -290,7 +305,40 @@ func (a *accumulator) topic(name string) (t *topicState, created bool) {
 		return v.(*topicState), false
 	}
 	v, loaded := a.topics.LoadOrStore(name, newTopicState(name))
-	return v.(*topicState), !loaded
+	t = v.(*topicState)
+	if !loaded {
+		a.topicsMu.Lock()
+		var list []*topicState
+		if old := a.topicList.Load(); old != nil {
+			list = append(make([]*topicState, 0, len(*old)+1), *old...)
+		}
+		list = append(list, t)
+		a.topicList.Store(&list)
+		a.topicsMu.Unlock()
+	}
+	return t, !loaded
+}
+
+// forgetTopic drops t, if it is still the state kept for its name, so
+// that the next Send for that name starts afresh.
+func (a *accumulator) forgetTopic(t *topicState) {
+	if !a.topics.CompareAndDelete(t.name, t) {
+		return
+	}
+	a.lastTopic.CompareAndSwap(t, nil)
+	a.topicsMu.Lock()
+	defer a.topicsMu.Unlock()
+	old := a.topicList.Load()
+	if old == nil {
+		return
+	}
+	list := make([]*topicState, 0, len(*old))
+	for _, x := range *old {
+		if x != t {
+			list = append(list, x)
+		}
+	}
+	a.topicList.Store(&list)
 }
 
 // chooseSticky applies the uniform sticky rule (KIP-794) to a keyless
@@ -437,7 +485,7 @@ func (a *accumulator) newBatchLocked(p *partition, memory int64, size int) *batc
 		memory:  memory,
 	}
 	b.setBuffer(a.pool.getBuf(max(a.cfg.batchSize, size) + protocol.RecordBatchHeaderSize))
-	p.batches = append(p.batches, b)
+	p.setBatches(append(p.batches, b))
 	a.incMu.Lock()
 	a.incomplete[b.res] = struct{}{}
 	a.incMu.Unlock()
@@ -477,10 +525,11 @@ func (a *accumulator) appendLocked(p *partition, b *batch, ts int64, key, value 
 
 // forEachTopic calls fn for every topic the producer has seen.
 func (a *accumulator) forEachTopic(fn func(t *topicState)) {
-	a.topics.Range(func(_, v any) bool {
-		fn(v.(*topicState))
-		return true
-	})
+	if list := a.topicList.Load(); list != nil {
+		for _, t := range *list {
+			fn(t)
+		}
+	}
 }
 
 // incompleteResults returns the results of every batch not yet completed.

@@ -381,8 +381,7 @@ func (s *sender) onAuthFailure(b *brokerState, err error) {
 			// Forget the topic before waking its Sends, so a Send that
 			// follows their failure starts afresh instead of finding
 			// the failed state.
-			s.acc.topics.CompareAndDelete(t.name, t)
-			s.acc.lastTopic.CompareAndSwap(t, nil)
+			s.acc.forgetTopic(t)
 			e := err
 			t.fatal.Store(&e)
 			t.markReady()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // sendNumbered sends n records "0".."n-1" keyed "k" (one partition) and
@@ -261,4 +263,67 @@ func TestOutOfOrderAfterLaterAckIsNotProofOfLoss(t *testing.T) {
 	futs := append(f0, sendMoreNumbered(t, p, topic, 1, 5)...)
 	requireExactlyOnceInOrder(t, env, topic, futs)
 	require.Equal(t, 1, ooo.Hits(), "the retry was answered OUT_OF_ORDER_SEQUENCE_NUMBER")
+}
+
+// A request to many topics, and its answer, are matched topic by topic
+// through a map rather than a scan (answerIndex, buildProduceRequest), by
+// topic id from Produce v13 and by name before: every record lands once,
+// in order, and its future names its offset.
+func TestRequestsToManyTopics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []kfake.Opt
+	}{
+		// One broker, so that one request carries every topic.
+		{"by id", []kfake.Opt{kfake.NumBrokers(1)}},
+		{"by name", []kfake.Opt{kfake.NumBrokers(1), kfake.MaxVersions(kversion.V3_9_0())}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newTestEnv(t, tc.opts...)
+			var topics []string
+			for range manyTopics + 4 {
+				topics = append(topics, env.topic(1))
+			}
+			requests := 0
+			var mu sync.Mutex
+			most := 0
+			if fake := env.fake; fake != nil {
+				fake.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+					fake.KeepControl()
+					mu.Lock()
+					requests++
+					most = max(most, len(r.(*kmsg.ProduceRequest).Topics))
+					mu.Unlock()
+					return nil, nil, false
+				})
+			}
+			p := env.producer(Linger(200 * time.Millisecond))
+			for _, topic := range topics {
+				// Metadata first, so that the records share one linger.
+				_, err := p.PartitionsFor(context.Background(), topic)
+				require.NoError(t, err)
+			}
+			futs := map[string][]Future{}
+			for i := range 20 {
+				for _, topic := range topics {
+					f, err := p.Send(context.Background(), Record{Topic: topic, Value: []byte(fmt.Sprint(i))})
+					require.NoError(t, err)
+					futs[topic] = append(futs[topic], f)
+				}
+			}
+			for _, topic := range topics {
+				requireExactlyOnceInOrder(t, env, topic, futs[topic])
+				for i, f := range futs[topic] {
+					md, err := f.Get(context.Background())
+					require.NoError(t, err)
+					require.Equal(t, int64(i), md.Offset, "%s record %d", topic, i)
+				}
+			}
+			if env.fake != nil {
+				mu.Lock()
+				defer mu.Unlock()
+				require.Greater(t, most, manyTopics, "no request carried more than %d topics (%d requests)", manyTopics, requests)
+			}
+		})
+	}
 }

@@ -1105,6 +1105,9 @@ func (s *sender) sendReady(now time.Time) time.Time {
 				s.failGone(p, count)
 				continue
 			}
+			if p.nbatches.Load() == 0 {
+				continue
+			}
 			p.mu.Lock()
 			if len(p.batches) == 0 {
 				p.mu.Unlock()
@@ -1235,9 +1238,10 @@ func (s *sender) drain(b *brokerState, c *conn, parts []*partition, now time.Tim
 			break
 		}
 		p.batches[0] = nil
-		p.batches = p.batches[1:]
-		if len(p.batches) == 0 {
-			p.batches = nil
+		if len(p.batches) == 1 {
+			p.setBatches(nil)
+		} else {
+			p.setBatches(p.batches[1:])
 		}
 		// A drained batch takes no more records, even if it comes back
 		// for a retry: its bytes are sealed once and its sequence range
@@ -1399,19 +1403,39 @@ func (s *sender) sealAll(batches []*batch) error {
 // grouping partitions by topic as the schema requires.
 func buildProduceRequest(acks int16, timeoutMs int32, txnID *string, batches []*batch) protocol.ProduceRequest {
 	req := protocol.ProduceRequest{Acks: acks, TimeoutMs: timeoutMs, TransactionalId: txnID}
+	var index map[string]int // past manyTopics topics, not scanned per batch
 	for _, b := range batches {
 		t := b.part.topic
-		var td *protocol.TopicProduceData
-		for i := range req.TopicData {
-			if req.TopicData[i].Name == t.name {
-				td = &req.TopicData[i]
-				break
+		k := -1
+		switch n := len(req.TopicData); {
+		case n > 0 && req.TopicData[n-1].Name == t.name:
+			// Drained partitions come topic by topic.
+			k = n - 1
+		case index != nil:
+			if i, ok := index[t.name]; ok {
+				k = i
+			}
+		default:
+			for i := range req.TopicData {
+				if req.TopicData[i].Name == t.name {
+					k = i
+					break
+				}
 			}
 		}
-		if td == nil {
+		if k < 0 {
 			req.TopicData = append(req.TopicData, protocol.TopicProduceData{Name: t.name, TopicId: b.topicID})
-			td = &req.TopicData[len(req.TopicData)-1]
+			k = len(req.TopicData) - 1
+			if index != nil {
+				index[t.name] = k
+			} else if len(req.TopicData) > manyTopics {
+				index = make(map[string]int, 2*len(req.TopicData))
+				for i := range req.TopicData {
+					index[req.TopicData[i].Name] = i
+				}
+			}
 		}
+		td := &req.TopicData[k]
 		td.PartitionData = append(td.PartitionData, protocol.PartitionProduceData{Index: b.part.id, Records: b.sealed})
 	}
 	return req
@@ -1444,8 +1468,9 @@ func (s *sender) onProduce(ev produceEvent) {
 		}
 		return
 	}
+	answers := newAnswerIndex(ev.resp, req.version)
 	for _, b := range req.batches {
-		pr := findPartitionResponse(ev.resp, b, req.version)
+		pr := answers.find(b)
 		if pr == nil {
 			s.retryOrFail(b, fmt.Errorf("%w: broker %d did not answer for %s-%d", ErrBrokerUnreachable, req.broker.id, b.part.topic.name, b.part.id), now)
 			continue
@@ -1471,20 +1496,68 @@ func (s *sender) throttle(req *produceRequest, resp *protocol.ProduceResponse, n
 	s.log("broker throttles produce requests", "broker", req.broker.id, "throttle_ms", resp.ThrottleTimeMs)
 }
 
-func findPartitionResponse(resp *protocol.ProduceResponse, b *batch, version int16) *protocol.PartitionProduceResponse {
-	t := b.part.topic
+// answerIndex finds each batch's answer in a produce response. A request
+// to many topics is answered by many: scanning them for every batch was
+// quadratic, so past a few topics they are mapped once.
+type answerIndex struct {
+	resp    *protocol.ProduceResponse
+	version int16
+	byName  map[string]int
+	byID    map[protocol.UUID]int
+}
+
+// manyTopics is where a request or its answer stops being scanned and is
+// mapped.
+const manyTopics = 8
+
+func newAnswerIndex(resp *protocol.ProduceResponse, version int16) answerIndex {
+	ix := answerIndex{resp: resp, version: version}
+	if len(resp.Responses) <= manyTopics {
+		return ix
+	}
+	if version >= 13 {
+		ix.byID = make(map[protocol.UUID]int, len(resp.Responses))
+	} else {
+		ix.byName = make(map[string]int, len(resp.Responses))
+	}
 	for i := range resp.Responses {
-		tr := &resp.Responses[i]
-		if version >= 13 {
-			if tr.TopicId != b.topicID {
-				continue
-			}
-		} else if tr.Name != t.name {
-			continue
+		if ix.byID != nil {
+			ix.byID[resp.Responses[i].TopicId] = i
+		} else {
+			ix.byName[resp.Responses[i].Name] = i
 		}
+	}
+	return ix
+}
+
+// find returns b's partition's answer, or nil if the response has none.
+// Produce v13 names topics by id, the id this attempt was sent with.
+func (ix answerIndex) find(b *batch) *protocol.PartitionProduceResponse {
+	match := func(tr *protocol.TopicProduceResponse) *protocol.PartitionProduceResponse {
 		for j := range tr.PartitionResponses {
 			if tr.PartitionResponses[j].Index == b.part.id {
 				return &tr.PartitionResponses[j]
+			}
+		}
+		return nil
+	}
+	switch {
+	case ix.byID != nil:
+		if i, ok := ix.byID[b.topicID]; ok {
+			return match(&ix.resp.Responses[i])
+		}
+		return nil
+	case ix.byName != nil:
+		if i, ok := ix.byName[b.part.topic.name]; ok {
+			return match(&ix.resp.Responses[i])
+		}
+		return nil
+	}
+	for i := range ix.resp.Responses {
+		tr := &ix.resp.Responses[i]
+		if ix.version >= 13 && tr.TopicId == b.topicID || ix.version < 13 && tr.Name == b.part.topic.name {
+			if pr := match(tr); pr != nil {
+				return pr
 			}
 		}
 	}
@@ -1788,7 +1861,7 @@ func (s *sender) requeue(b *batch) {
 	for i < len(p.batches) && p.batches[i].seqSet && (!b.seqSet || seqBefore(p.batches[i].baseSeq, b.baseSeq)) {
 		i++
 	}
-	p.batches = append(p.batches, nil)
+	p.setBatches(append(p.batches, nil))
 	copy(p.batches[i+1:], p.batches[i:])
 	p.batches[i] = b
 	p.mu.Unlock()
@@ -1820,7 +1893,7 @@ func (s *sender) expireLocked(p *partition, now time.Time) {
 			return
 		}
 		p.batches[0] = nil
-		p.batches = p.batches[1:]
+		p.setBatches(p.batches[1:])
 		b.unqueue()
 		// fail needs no partition lock; it runs callbacks, so do it outside.
 		p.mu.Unlock()
