@@ -89,12 +89,9 @@ func (p *partition) setBatches(bs []*batch) {
 	p.nbatches.Store(int32(len(bs)))
 }
 
-// hasBatches reports whether p holds any batch, queued or in flight.
-func (p *partition) hasBatches() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.batches) > 0
-}
+// hasBatches reports whether p has batches queued; those in flight are
+// in inFlight.
+func (p *partition) hasBatches() bool { return p.nbatches.Load() > 0 }
 
 // flushQueued adds the bytes appended since the last flush to the
 // partition's queue size.
