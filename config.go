@@ -61,6 +61,7 @@ type config struct {
 	compressionName     string
 	compressionLevel    int
 	partitioner         Partitioner
+	ignoreKeys          bool
 	metadataMaxAge      time.Duration
 	metadataMaxIdle     time.Duration
 	allowAutoCreate     bool
@@ -252,6 +253,15 @@ func CompressionLevel(level int) Option {
 // records and uniform sticky for the rest.
 func WithPartitioner(p Partitioner) Option {
 	return optionFunc(func(c *config) { c.partitioner = p })
+}
+
+// PartitionerIgnoreKeys makes the default partitioner place keyed records
+// by the uniform sticky rule too, not by their key's hash
+// (partitioner_ignore_keys, partitioner.ignore.keys, KIP-794): for keys
+// that need no ordering, it gives larger batches. A partitioner set with
+// WithPartitioner is used as it is, as in the Java client. Default false.
+func PartitionerIgnoreKeys(ignore bool) Option {
+	return optionFunc(func(c *config) { c.ignoreKeys = ignore })
 }
 
 // MetadataMaxAge forces a metadata refresh after this long even without a
@@ -474,8 +484,11 @@ func (c *config) validate() error {
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if c.partitioner == nil {
+	if _, isDefault := c.partitioner.(DefaultPartitioner); c.partitioner == nil || isDefault {
 		c.partitioner = NewDefaultPartitioner()
+		if c.ignoreKeys {
+			c.partitioner = stickyPartitioner{}
+		}
 	}
 	return c.validateIdempotence()
 }

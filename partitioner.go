@@ -48,6 +48,12 @@ func (DefaultPartitioner) Partition(_ string, key []byte, numPartitions int, _ [
 	return int32((Murmur2(key) & 0x7fffffff) % uint32(numPartitions))
 }
 
+// stickyPartitioner leaves every record, keyed or not, to the uniform
+// sticky rule: the default partitioner under partitioner_ignore_keys.
+type stickyPartitioner struct{}
+
+func (stickyPartitioner) Partition(string, []byte, int, []int32) int32 { return AnyPartition }
+
 // RoundRobinPartitioner spreads records over the available partitions in
 // turn, keyed or not (Java's RoundRobinPartitioner).
 type RoundRobinPartitioner struct {

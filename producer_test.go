@@ -190,6 +190,38 @@ func TestStickyPartitionerSpreadsKeylessRecords(t *testing.T) {
 	require.Greater(t, len(seen), 3, "keyless records stuck to too few partitions: %v", seen)
 }
 
+// partitioner_ignore_keys (KIP-794) spreads keyed records as keyless ones;
+// a custom partitioner is used as it is.
+func TestPartitionerIgnoreKeys(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(6)
+	spread := func(opts ...Option) map[int32]int {
+		t.Helper()
+		p := env.producer(append([]Option{BatchSize(1024)}, opts...)...)
+		ctx := context.Background()
+		var futs []Future
+		for i := 0; i < 3000; i++ {
+			f, err := p.Send(ctx, Record{Topic: topic, Key: []byte("one key"), Value: bytes.Repeat([]byte{'x'}, 50)})
+			require.NoError(t, err)
+			futs = append(futs, f)
+		}
+		seen := map[int32]int{}
+		for _, f := range futs {
+			md, err := f.Get(ctx)
+			require.NoError(t, err)
+			seen[md.Partition]++
+		}
+		return seen
+	}
+	require.Len(t, spread(), 1)
+	require.Greater(t, len(spread(PartitionerIgnoreKeys(true))), 3)
+	opts, err := OptionsFromMap(map[string]string{"partitioner.ignore.keys": "true"})
+	require.NoError(t, err)
+	require.Greater(t, len(spread(opts...)), 3)
+	two := WithPartitioner(PartitionerFunc(func(string, []byte, int, []int32) int32 { return 2 }))
+	require.Equal(t, map[int32]int{2: 3000}, spread(PartitionerIgnoreKeys(true), two))
+}
+
 func TestConcurrentSends(t *testing.T) {
 	env := newTestEnv(t)
 	topic := env.topic(12)

@@ -91,6 +91,7 @@ var properties = map[string]property{
 	"metadata_max_age_ms":                    msProp(MetadataMaxAge),
 	"metadata_max_idle_ms":                   msProp(MetadataMaxIdle),
 	"allow_auto_create_topics":               boolProp(AllowAutoCreateTopics),
+	"partitioner_ignore_keys":                boolProp(PartitionerIgnoreKeys),
 	"connections_max_idle_ms":                msProp(ConnectionsMaxIdle),
 	"reconnect_backoff_ms":                   msProp(ReconnectBackoff),
 	"send_buffer_bytes":                      intProp(SendBufferBytes),
