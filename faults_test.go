@@ -461,15 +461,25 @@ func TestThrottledBrokerGetsNoRequestsUntilTheThrottleEnds(t *testing.T) {
 // wait for their context to end, and the time each was given is
 // recorded; other addresses are dialled normally.
 type blackholeDialer struct {
-	hole  string
 	mu    sync.Mutex
+	hole  string
 	given []time.Duration
+	conns []net.Conn
 }
 
 func (d *blackholeDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	if addr != d.hole {
+	d.mu.Lock()
+	hole := d.hole
+	d.mu.Unlock()
+	if addr != hole {
 		var nd net.Dialer
-		return nd.DialContext(ctx, network, addr)
+		c, err := nd.DialContext(ctx, network, addr)
+		if err == nil {
+			d.mu.Lock()
+			d.conns = append(d.conns, c)
+			d.mu.Unlock()
+		}
+		return c, err
 	}
 	dl, ok := ctx.Deadline()
 	d.mu.Lock()
@@ -481,6 +491,18 @@ func (d *blackholeDialer) dial(ctx context.Context, network, addr string) (net.C
 	d.mu.Unlock()
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+// drop makes addr the hole and closes the connections made to it.
+func (d *blackholeDialer) drop(addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hole = addr
+	for _, c := range d.conns {
+		if c.RemoteAddr().String() == addr {
+			c.Close()
+		}
+	}
 }
 
 func (d *blackholeDialer) attempts() []time.Duration {
@@ -645,5 +667,74 @@ func TestRecordErrorsInASplitBatch(t *testing.T) {
 			continue
 		}
 		require.ErrorIs(t, err, ErrRejectedWithBatch, "record %d", i)
+	}
+}
+
+// A batch that already has sequence numbers and waits for a retry still
+// expires at delivery_timeout_ms when no answer can come for its
+// partition: its leader dropped the connection and cannot be reached
+// again, or the epoch bump it waits for cannot finish. Its records, and
+// those queued behind it, fail with ErrDeliveryTimeout; later records land
+// once, in order, when the cluster is back.
+func TestBatchWithSequenceExpires(t *testing.T) {
+	for _, tc := range []string{"leader unreachable", "epoch bump cannot finish"} {
+		t.Run(tc, func(t *testing.T) {
+			env := newTestEnv(t)
+			fake := env.needFake()
+			topic := env.topic(1)
+			d := &blackholeDialer{}
+			p := env.producerFor(topic, Dialer(d.dial), DeliveryTimeout(1500*time.Millisecond), RequestTimeout(time.Second),
+				Linger(0), RetryBackoff(20*time.Millisecond), RetryBackoffMax(100*time.Millisecond),
+				SocketConnectionSetupTimeout(200*time.Millisecond), SocketConnectionSetupTimeoutMax(400*time.Millisecond))
+			ctx := context.Background()
+			first := sendNumbered(t, p, topic, 1)
+			_, err := first[0].Get(ctx)
+			require.NoError(t, err)
+
+			var lift func()
+			switch tc {
+			case "leader unreachable":
+				// The leader drops the connection instead of answering,
+				// and dials to it hang from then on.
+				leader := fake.LeaderFor(topic, 0)
+				var addr string
+				for _, b := range env.admin(kmsg.NewPtrMetadataRequest()).(*kmsg.MetadataResponse).Brokers {
+					if b.NodeID == leader {
+						addr = net.JoinHostPort(b.Host, fmt.Sprint(b.Port))
+					}
+				}
+				fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+					d.drop(addr)
+					return nil, errors.New("dropped by the test"), true
+				})
+				lift = func() { d.drop("") }
+			case "epoch bump cannot finish":
+				init := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.InitProducerID}, Err: kerr.CoordinatorLoadInProgress, Count: -1})
+				fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.OutOfOrderSequenceNumber})
+				lift = init.Remove
+			}
+			futs := sendMoreNumbered(t, p, topic, 1, 11)
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			for i, f := range futs {
+				_, err := f.Get(wctx)
+				require.ErrorIs(t, err, ErrDeliveryTimeout, "record %d", i+1)
+				if i == 0 && tc == "leader unreachable" {
+					// Its request was lost on the way: it may be in the log.
+					require.ErrorIs(t, err, ErrDeliveryUncertain)
+				}
+			}
+			lift()
+			more := sendMoreNumbered(t, p, topic, 11, 21)
+			for i, f := range more {
+				_, err := f.Get(wctx)
+				require.NoError(t, err, "record %d", 11+i)
+			}
+			got := env.consumeExactly(topic, 11)
+			require.Equal(t, "0", string(got[0].Value))
+			for i, r := range got[1:] {
+				require.Equal(t, fmt.Sprint(11+i), string(r.Value))
+			}
+		})
 	}
 }

@@ -1063,19 +1063,27 @@ func (s *sender) sendReady(now time.Time) time.Time {
 	// That wait is bounded by request_timeout_ms: a partition that cannot
 	// answer must not hold up the others, so past it the bump goes ahead
 	// and the batches still unresolved fail as uncertain.
-	resolving := false
+	resolving, started := false, false
+	wanted := s.bumpWanted
 	if s.bumpWanted && !s.bumping {
 		if s.bumpSince.IsZero() {
 			s.bumpSince = now
 		}
 		if s.produceInFlight() == 0 && (!s.anyAmbiguousQueued() || now.Sub(s.bumpSince) >= s.cfg.requestTimeout) {
 			s.startBump()
+			started = true
 		} else {
 			resolving = true
 		}
 	}
 	if s.cfg.idempotence && s.producerID < 0 {
 		s.expireQueued(now)
+		if started {
+			// maintain, which asks for the new epoch, ran before this:
+			// run again now rather than at the next event, which may be
+			// a second away while records wait.
+			return now
+		}
 		return time.Time{}
 	}
 	flushing := s.flushing.Load() > 0 || s.closing.Load()
@@ -1158,6 +1166,15 @@ func (s *sender) sendReady(now time.Time) time.Time {
 	})
 	if s.txn != nil {
 		s.startTxnAdds()
+	}
+	switch {
+	case s.bumpWanted && !wanted:
+		// A batch failed in this pass (expireLocked) and asked for a
+		// new epoch: start on it at once.
+		next = now
+	case resolving:
+		// The wait for batches of unknown fate is bounded.
+		next = earliest(orFar(next), s.bumpSince.Add(s.cfg.requestTimeout))
 	}
 	for id, parts := range byBroker {
 		if len(parts) == 0 {
@@ -1880,16 +1897,25 @@ func (s *sender) timeoutError(b *batch, now time.Time) error {
 	if last != nil {
 		err = fmt.Errorf("%w; last error: %w", err, last)
 	}
+	if b.ambiguous {
+		// Its records are in the log or not; sending them again could
+		// write them twice.
+		err = fmt.Errorf("%w (%w: an earlier attempt may have been written)", err, ErrDeliveryUncertain)
+	}
 	return err
 }
 
-// expireLocked fails queued batches of p older than delivery_timeout_ms.
-// A batch that already has a sequence number is not expired here: the
-// broker may have it, and dropping it would leave a gap (issue of KIP-360).
+// expireLocked fails queued batches of p older than delivery_timeout_ms,
+// as the Java client's RecordAccumulator.expiredBatches does. That includes
+// a batch that already has sequence numbers, waiting for a retry: without
+// an answer to its partition (a leader that cannot be reached, an epoch
+// bump that cannot finish) nothing else would end its wait. fail asks for
+// a new epoch, so the gap its sequences leave does not stop later batches
+// (KIP-360), and timeoutError says if an earlier attempt may be in the log.
 func (s *sender) expireLocked(p *partition, now time.Time) {
 	for len(p.batches) > 0 {
 		b := p.batches[0]
-		if b.seqSet || now.Sub(b.created) < s.cfg.deliveryTimeout {
+		if now.Sub(b.created) < s.cfg.deliveryTimeout {
 			return
 		}
 		p.batches[0] = nil
