@@ -91,13 +91,20 @@ type txnManager struct {
 	pid   int64 // under opMu
 	epoch int16
 
+	// The manager's connections, all closed by close; after it, none is
+	// opened and every call fails with ErrProducerClosed, so nothing of
+	// the manager outlives Close.
 	connMu sync.Mutex
-	anyc   *conn // any broker, for FindCoordinator
-	coord  *conn // the transaction coordinator
+	anyc   *conn              // any broker, for FindCoordinator
+	coord  *conn              // the transaction coordinator
+	groups map[*conn]struct{} // group coordinators of SendOffsetsToTransaction calls
+	closed bool
+	done   chan struct{} // closed by close
 }
 
 func newTxnManager(p *Producer) *txnManager {
-	return &txnManager{id: p.cfg.transactionalID, cfg: &p.cfg, p: p, pid: -1, epoch: -1}
+	return &txnManager{id: p.cfg.transactionalID, cfg: &p.cfg, p: p, pid: -1, epoch: -1,
+		groups: map[*conn]struct{}{}, done: make(chan struct{})}
 }
 
 func (tm *txnManager) stateErr(call string) error {
@@ -307,7 +314,7 @@ func (p *Producer) SendOffsetsToTransactionWithGroup(ctx context.Context, offset
 		if err != nil {
 			return err
 		}
-		defer c.close()
+		defer tm.release(c)
 		if v, ok := c.version(protocol.APIKeyTxnOffsetCommit, 3); ok && v < 3 && checked {
 			// Sending the offsets without the membership would drop
 			// the fencing the caller asked for.
@@ -548,6 +555,11 @@ func (tm *txnManager) addPartitions(ctx context.Context, parts []*partition) err
 func (tm *txnManager) retry(ctx context.Context, what string, op func(context.Context) error) error {
 	var last error
 	for attempt := 1; ; attempt++ {
+		select {
+		case <-tm.done:
+			return ErrProducerClosed
+		default:
+		}
 		err := op(ctx)
 		if err == nil {
 			return nil
@@ -572,6 +584,8 @@ func (tm *txnManager) retry(ctx context.Context, what string, op func(context.Co
 		}
 		select {
 		case <-time.After(d):
+		case <-tm.done:
+			return fmt.Errorf("%w (%s, last error: %w)", ErrProducerClosed, what, last)
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), last)
 		}
@@ -623,6 +637,8 @@ func (tm *txnManager) call(ctx context.Context, c *conn, apiKey, maxVersion int1
 	select {
 	case err := <-ch:
 		return err
+	case <-tm.done:
+		return ErrProducerClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -641,6 +657,12 @@ func (tm *txnManager) coordinator(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	tm.connMu.Lock()
+	if _, ok := tm.groups[c]; !ok {
+		// close took it while we were here.
+		tm.connMu.Unlock()
+		return nil, ErrProducerClosed
+	}
+	delete(tm.groups, c)
 	old := tm.coord
 	tm.coord = c
 	tm.connMu.Unlock()
@@ -707,7 +729,28 @@ func (tm *txnManager) findCoordinator(ctx context.Context, key string, keyType i
 	}
 	dctx, cancel := context.WithTimeout(ctx, tm.cfg.connSetupTimeout)
 	defer cancel()
-	return dialConn(dctx, tm.cfg, nodeID, net.JoinHostPort(host, strconv.Itoa(int(port))), tm.cfg.maxInFlight)
+	c, err := dialConn(dctx, tm.cfg, nodeID, net.JoinHostPort(host, strconv.Itoa(int(port))), tm.cfg.maxInFlight)
+	if err != nil {
+		return nil, err
+	}
+	tm.connMu.Lock()
+	defer tm.connMu.Unlock()
+	if tm.closed {
+		c.close()
+		return nil, ErrProducerClosed
+	}
+	// Kept among the group coordinators until coordinator takes it or
+	// its caller lets it go (release).
+	tm.groups[c] = struct{}{}
+	return c, nil
+}
+
+// release closes a connection findCoordinator returned for one call.
+func (tm *txnManager) release(c *conn) {
+	tm.connMu.Lock()
+	delete(tm.groups, c)
+	tm.connMu.Unlock()
+	c.close()
 }
 
 // anyConn returns a connection to some broker, trying the bootstrap
@@ -726,6 +769,11 @@ func (tm *txnManager) anyConn(ctx context.Context) (*conn, error) {
 		cancel()
 		if err == nil {
 			tm.connMu.Lock()
+			if tm.closed {
+				tm.connMu.Unlock()
+				c.close()
+				return nil, ErrProducerClosed
+			}
 			old := tm.anyc
 			tm.anyc = c
 			tm.connMu.Unlock()
@@ -749,10 +797,27 @@ func (tm *txnManager) dropAny() {
 	}
 }
 
-// close closes the manager's connections.
+// close closes the manager's connections and fails its calls in progress
+// and to come with ErrProducerClosed.
 func (tm *txnManager) close() {
-	tm.dropAny()
-	tm.dropCoordinator()
+	tm.connMu.Lock()
+	if tm.closed {
+		tm.connMu.Unlock()
+		return
+	}
+	tm.closed = true
+	close(tm.done)
+	conns := []*conn{tm.anyc, tm.coord}
+	for c := range tm.groups {
+		conns = append(conns, c)
+	}
+	tm.anyc, tm.coord, tm.groups = nil, nil, nil
+	tm.connMu.Unlock()
+	for _, c := range conns {
+		if c != nil {
+			c.close()
+		}
+	}
 }
 
 func (p *Producer) txnOrErr() (*txnManager, error) {

@@ -288,3 +288,40 @@ func TestSendOffsetsToTransactionWithGroup(t *testing.T) {
 	}
 	requireCommitted(t, env, out, "ok", 1)
 }
+
+// Close while CommitTransaction waits for the coordinator: the commit
+// fails with ErrProducerClosed instead of retrying on new connections, and
+// nothing of the transaction manager outlives Close.
+func TestCloseDuringCommit(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, TransactionalID(txnID(t)), MaxBlock(3*time.Second), RetryBackoff(20*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "a", 5)
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	defer close(release)
+	fake.ControlKey(int16(kmsg.EndTxn), func(kmsg.Request) (kmsg.Response, error, bool) {
+		arrived <- struct{}{}
+		fake.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	done := make(chan error, 1)
+	go func() { done <- p.CommitTransaction(ctx) }()
+	<-arrived
+	cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+	defer ccancel()
+	require.NoError(t, p.Close(cctx))
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrProducerClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("CommitTransaction did not return after Close")
+	}
+	require.Eventually(t, func() bool { n, _ := producerGoroutines(); return n == 0 }, 5*time.Second, 10*time.Millisecond,
+		"goroutines left: %s", func() string { _, s := producerGoroutines(); return s }())
+}
