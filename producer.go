@@ -25,7 +25,8 @@ type Producer struct {
 	closedCh  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	txn       *txnManager // nil without transactional_id
+	closeDone chan struct{} // closed when the first Close has finished
+	txn       *txnManager   // nil without transactional_id
 	clock     *coarseClock
 }
 
@@ -34,7 +35,7 @@ type Producer struct {
 // An invalid option fails with an error wrapping ErrInvalidConfig that
 // names the option and the rule.
 func NewProducer(opts ...Option) (*Producer, error) {
-	p := &Producer{cfg: defaultConfig(), closedCh: make(chan struct{})}
+	p := &Producer{cfg: defaultConfig(), closedCh: make(chan struct{}), closeDone: make(chan struct{})}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&p.cfg)
@@ -373,9 +374,28 @@ func waitResults(ctx context.Context, results []*batchResult) error {
 // by then fail with ErrProducerClosed. Close returns once every future is
 // resolved and every goroutine of the producer has ended; it returns ctx's
 // error if it had to give up on records. Calling Close again returns the
-// first call's result.
+// first call's result; a call made while the first still runs waits for
+// it, but no longer than its own ctx.
 func (p *Producer) Close(ctx context.Context) error {
-	p.closeOnce.Do(func() {
+	first := false
+	p.closeOnce.Do(func() { first = true })
+	if !first {
+		// Another Close runs the shutdown; this one waits for it within
+		// its own context. An ended shutdown wins over an ended ctx.
+		select {
+		case <-p.closeDone:
+			return p.closeErr
+		default:
+		}
+		select {
+		case <-p.closeDone:
+			return p.closeErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	func() {
+		defer close(p.closeDone)
 		p.closed.Store(true)
 		close(p.closedCh)
 		// Sends waiting for room fail now rather than adding records
@@ -403,7 +423,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		// Nothing holds a batch buffer any more.
 		p.acc.pool.unmap()
 		p.cfg.logger.Debug("kafka: producer closed")
-	})
+	}()
 	return p.closeErr
 }
 

@@ -818,3 +818,39 @@ func TestSendAllocations(t *testing.T) {
 	require.Less(t, produceAllocs, 0.1)
 	require.NoError(t, p.Flush(ctx))
 }
+
+// A Close made while another is still running waits for it only as long
+// as its own context allows.
+func TestConcurrentCloseKeepsItsOwnContext(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic)
+	block := make(chan struct{})
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		fake.SleepControl(func() { <-block })
+		return nil, nil, false
+	})
+	f, err := p.Send(context.Background(), Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+	long, cancelLong := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancelLong()
+	first := make(chan error, 1)
+	go func() { first <- p.Close(long) }()
+	require.Eventually(t, p.closed.Load, 5*time.Second, time.Millisecond)
+	short, cancelShort := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancelShort()
+	require.ErrorIs(t, p.Close(short), context.DeadlineExceeded)
+	select {
+	case err := <-first:
+		t.Fatalf("the first Close ended (%v) while the broker held its record", err)
+	default:
+	}
+	close(block)
+	require.NoError(t, <-first)
+	_, err = f.Get(context.Background())
+	require.NoError(t, err)
+	// Once the first has finished, later calls return its result at once.
+	require.NoError(t, p.Close(short))
+}
