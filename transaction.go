@@ -97,7 +97,7 @@ type txnManager struct {
 	connMu sync.Mutex
 	anyc   *conn              // any broker, for FindCoordinator
 	coord  *conn              // the transaction coordinator
-	groups map[*conn]struct{} // group coordinators of SendOffsetsToTransaction calls
+	groups map[*conn]struct{} // findCoordinator's, until coordinator keeps it or release closes it
 	closed bool
 	done   chan struct{} // closed by close
 }
