@@ -1172,8 +1172,10 @@ func (s *sender) sendReady(now time.Time) time.Time {
 		// A batch failed in this pass (expireLocked) and asked for a
 		// new epoch: start on it at once.
 		next = now
-	case resolving:
-		// The wait for batches of unknown fate is bounded.
+	case resolving && now.Before(s.bumpSince.Add(s.cfg.requestTimeout)):
+		// The wait for batches of unknown fate is bounded. Past the
+		// bound only requests in flight hold the bump up, and their
+		// answers wake the loop.
 		next = earliest(orFar(next), s.bumpSince.Add(s.cfg.requestTimeout))
 	}
 	for id, parts := range byBroker {
