@@ -52,6 +52,9 @@ type batch struct {
 	// v13 and later), to match the answer even if metadata changed since.
 	topicID   protocol.UUID
 	ambiguous bool // an attempt may have been appended without our knowing
+	// splitUp marks a batch replaced by its halves (KIP-126), which now
+	// hold its records.
+	splitUp bool
 }
 
 func (b *batch) numRecords() int32 { return int32(b.builder.NumRecords()) }
@@ -585,7 +588,7 @@ func (a *accumulator) finish(b *batch, baseOffset, logAppendTime, logStartOffset
 
 // release returns b's buffers and memory.
 func (a *accumulator) release(b *batch) {
-	if a.records != nil {
+	if a.records != nil && !b.splitUp {
 		a.records.release(int64(b.numRecords()))
 	}
 	if b.buf != nil {

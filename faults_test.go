@@ -738,3 +738,50 @@ func TestBatchWithSequenceExpires(t *testing.T) {
 		})
 	}
 }
+
+// A batch split after MESSAGE_TOO_LARGE hands its places in
+// queue_buffering_max_messages to its halves; the original gave them back
+// as well, so each split raised the bound by the batch's record count.
+func TestSplitKeepsRecordCount(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	const most = 20
+	p := env.producerFor(topic, MaxBufferedRecords(most), Linger(100*time.Millisecond), BatchSize(1<<20),
+		MaxBlock(200*time.Millisecond), RetryBackoff(10*time.Millisecond))
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.MessageTooLarge, Count: 1})
+	futs := sendNumbered(t, p, topic, most)
+	ctx := context.Background()
+	require.NoError(t, p.Flush(ctx))
+	for _, f := range futs {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	require.GreaterOrEqual(t, p.MetricsSnapshot().BatchesSplit, int64(1))
+	require.Equal(t, int64(most), p.acc.records.available(), "record places after a split")
+	require.Equal(t, p.cfg.bufferMemory, p.acc.pool.available(), "buffer memory after a split")
+}
+
+// A batch whose append may have happened (REQUEST_TIMED_OUT) and that is
+// then given up for another reason, here Close, fails with an error that
+// also matches ErrDeliveryUncertain: it is in the log.
+func TestGivenUpAmbiguousBatchIsUncertain(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, Linger(0), RetryBackoff(3*time.Second), RetryBackoffMax(3*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	h := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.RequestTimedOut})
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("ambiguous")})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return h.Hits() == 1 }, 5*time.Second, time.Millisecond)
+	cctx, ccancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer ccancel()
+	require.ErrorIs(t, p.Close(cctx), context.DeadlineExceeded)
+	_, err = f.Get(ctx)
+	require.ErrorIs(t, err, ErrProducerClosed)
+	require.ErrorIs(t, err, ErrDeliveryUncertain)
+	got := env.consume(topic, 1)
+	require.Equal(t, "ambiguous", string(got[0].Value), "the record is in the log")
+}

@@ -1744,6 +1744,9 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 	r.pending++ // b is replaced by two parts
 	r.mu.Unlock()
 	halves[0].memory, b.memory = b.memory, 0
+	// Its places in queue_buffering_max_messages go with its records to
+	// the halves, which give them back.
+	b.splitUp = true
 	s.acc.release(b)
 	s.requeue(halves[1])
 	s.requeue(halves[0])
@@ -1838,6 +1841,11 @@ func (s *sender) fail(b *batch, err error) {
 }
 
 func (s *sender) failNoBump(b *batch, err error) {
+	if b.ambiguous && !errors.Is(err, ErrDeliveryUncertain) {
+		// Whatever ends it now, an earlier attempt of this batch may be
+		// in the log: sending its records again could write them twice.
+		err = fmt.Errorf("%w (%w: an earlier attempt may have been written)", err, ErrDeliveryUncertain)
+	}
 	if s.txn != nil {
 		s.txn.fail(err)
 	}
@@ -1898,11 +1906,6 @@ func (s *sender) timeoutError(b *batch, now time.Time) error {
 	}
 	if last != nil {
 		err = fmt.Errorf("%w; last error: %w", err, last)
-	}
-	if b.ambiguous {
-		// Its records are in the log or not; sending them again could
-		// write them twice.
-		err = fmt.Errorf("%w (%w: an earlier attempt may have been written)", err, ErrDeliveryUncertain)
 	}
 	return err
 }
