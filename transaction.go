@@ -410,7 +410,11 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 		return err
 	}
 	if e := tm.failure.Load(); e != nil {
-		tm.state.Store(txnAbortable)
+		if !tm.state.CompareAndSwap(txnCommitting, txnAbortable) {
+			// A fatal error (fencing) came while the records were
+			// flushed: it stands, and no abort can follow.
+			return tm.checkSend()
+		}
 		return fmt.Errorf("%w: %w", ErrTransactionAbortable, *e)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.maxBlock)

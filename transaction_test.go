@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -324,4 +326,47 @@ func TestCloseDuringCommit(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { n, _ := producerGoroutines(); return n == 0 }, 5*time.Second, 10*time.Millisecond,
 		"goroutines left: %s", func() string { _, s := producerGoroutines(); return s }())
+}
+
+// A second producer with the same transactional_id fences the first while
+// its CommitTransaction flushes: the commit reports the fencing, the
+// producer stays fatal, and its AbortTransaction does not go to the
+// coordinator (it was told the transaction could be aborted before).
+func TestFencedDuringCommitFlushStaysFatal(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	id := txnID(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a := env.producerFor(topic, TransactionalID(id), Linger(time.Millisecond), MaxBlock(5*time.Second))
+	require.NoError(t, a.InitTransactions(ctx))
+	require.NoError(t, a.BeginTransaction())
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	var once atomic.Bool
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if once.CompareAndSwap(false, true) {
+			arrived <- struct{}{}
+			fake.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	futs := txnRecords(t, a, topic, "a", 5)
+	commitDone := make(chan error, 1)
+	go func() { commitDone <- a.CommitTransaction(ctx) }()
+	<-arrived
+	b := env.producer(TransactionalID(id))
+	require.NoError(t, b.InitTransactions(ctx)) // fences a
+	close(release)
+	err := <-commitDone
+	for _, f := range futs {
+		_, _ = f.Get(ctx)
+	}
+	require.ErrorIs(t, err, ProducerFenced)
+	require.NotErrorIs(t, err, ErrTransactionAbortable)
+	require.Equal(t, txnStateNames[txnFatal], txnStateNames[a.txn.state.Load()])
+	endTxns := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.EndTxn}, Observe: true, Count: -1})
+	require.ErrorIs(t, a.AbortTransaction(ctx), ProducerFenced)
+	require.Zero(t, endTxns.Hits(), "the fenced producer's abort went to the coordinator")
 }
