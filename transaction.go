@@ -399,7 +399,9 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 	}
 	tm.opMu.Lock()
 	defer tm.opMu.Unlock()
-	if !tm.state.CompareAndSwap(txnInTransaction, txnCommitting) {
+	// A commit whose context ended while EndTxn was out left the state
+	// committing (below): only this retry may follow, as in Java.
+	if tm.state.Load() != txnCommitting && !tm.state.CompareAndSwap(txnInTransaction, txnCommitting) {
 		if err := tm.checkSend(); err != nil {
 			return err
 		}
@@ -420,6 +422,12 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.maxBlock)
 	defer cancel()
 	if err := tm.endTxn(ctx, true); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// EndTxn may have reached the coordinator, which then
+			// commits: records sent now would join no transaction.
+			// The state stays committing until a retried commit.
+			return err
+		}
 		if tm.state.Load() == txnCommitting {
 			tm.state.Store(txnInTransaction)
 		}

@@ -370,3 +370,40 @@ func TestFencedDuringCommitFlushStaysFatal(t *testing.T) {
 	require.ErrorIs(t, a.AbortTransaction(ctx), ProducerFenced)
 	require.Zero(t, endTxns.Hits(), "the fenced producer's abort went to the coordinator")
 }
+
+// A CommitTransaction whose context ends while its EndTxn is out leaves
+// the producer committing, as in the Java client: the coordinator may
+// commit, so Sends fail with ErrTransactionState until a retried commit
+// succeeds, and then the transaction's records are committed once.
+func TestCommitTimeoutLeavesTheProducerCommitting(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, TransactionalID(txnID(t)), Linger(time.Millisecond), MaxBlock(5*time.Second),
+		RetryBackoff(20*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "a", 5)
+	require.NoError(t, p.Flush(ctx))
+	release := make(chan struct{})
+	var once atomic.Bool
+	fake.ControlKey(int16(kmsg.EndTxn), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if once.CompareAndSwap(false, true) {
+			fake.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	cctx, ccancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err := p.CommitTransaction(cctx)
+	ccancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	close(release) // the coordinator commits now
+	_, err = p.Send(ctx, Record{Topic: topic, Key: []byte("k"), Value: []byte("b")})
+	require.ErrorIs(t, err, ErrTransactionState)
+	require.ErrorIs(t, p.AbortTransaction(ctx), ErrTransactionState)
+	require.NoError(t, p.CommitTransaction(ctx))
+	requireCommitted(t, env, topic, "a", 5)
+	require.NoError(t, p.BeginTransaction())
+}
