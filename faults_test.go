@@ -399,6 +399,24 @@ func TestBumpDoesNotWaitForeverOnAmbiguousPartition(t *testing.T) {
 	require.ErrorIs(t, err, ErrDeliveryUncertain)
 }
 
+// answerProduce answers req in the test's stead, every partition with
+// offset 0 and no error unless set changes it; the broker keeps nothing.
+func answerProduce(req *kmsg.ProduceRequest, set func(*kmsg.ProduceResponseTopicPartition)) *kmsg.ProduceResponse {
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			set(&sp)
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
+}
+
 // A broker over a client quota answers at once with a throttle time and
 // expects no produce request before it has passed (KIP-219); records sent
 // meanwhile wait in their batches and arrive afterwards.
@@ -420,19 +438,8 @@ func TestThrottledBrokerGetsNoRequestsUntilTheThrottleEnds(t *testing.T) {
 		}
 		// The first request is acknowledged here, throttled; the broker
 		// does not keep its record.
-		req := r.(*kmsg.ProduceRequest)
-		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		resp := answerProduce(r.(*kmsg.ProduceRequest), func(*kmsg.ProduceResponseTopicPartition) {})
 		resp.ThrottleMillis = int32(throttle / time.Millisecond)
-		for _, rt := range req.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic, st.TopicID = rt.Topic, rt.TopicID
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
 		answeredAt = time.Now()
 		return resp, nil, true
 	})
@@ -573,28 +580,18 @@ func TestRecordErrorsFailOnlyTheNamedRecords(t *testing.T) {
 			return nil, nil, false
 		}
 		refused = true
-		req := r.(*kmsg.ProduceRequest)
-		resp := req.ResponseKind().(*kmsg.ProduceResponse)
-		for _, rt := range req.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic, st.TopicID = rt.Topic, rt.TopicID
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.InvalidRecord.Code
-				sp.ErrorMessage = kmsg.StringPtr("One or more records have been rejected")
-				for _, i := range []int32{1, 3} {
-					re := kmsg.NewProduceResponseTopicPartitionErrorRecord()
-					re.RelativeOffset = i
-					if i == 1 {
-						re.ErrorMessage = kmsg.StringPtr(why)
-					}
-					sp.ErrorRecords = append(sp.ErrorRecords, re)
+		resp := answerProduce(r.(*kmsg.ProduceRequest), func(sp *kmsg.ProduceResponseTopicPartition) {
+			sp.ErrorCode = kerr.InvalidRecord.Code
+			sp.ErrorMessage = kmsg.StringPtr("One or more records have been rejected")
+			for _, i := range []int32{1, 3} {
+				re := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+				re.RelativeOffset = i
+				if i == 1 {
+					re.ErrorMessage = kmsg.StringPtr(why)
 				}
-				st.Partitions = append(st.Partitions, sp)
+				sp.ErrorRecords = append(sp.ErrorRecords, re)
 			}
-			resp.Topics = append(resp.Topics, st)
-		}
+		})
 		return resp, nil, true
 	})
 	p := env.producerFor(topic, Linger(time.Hour))

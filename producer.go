@@ -394,36 +394,35 @@ func (p *Producer) Close(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	func() {
-		defer close(p.closeDone)
-		p.closed.Store(true)
-		close(p.closedCh)
-		// Sends waiting for room fail now rather than adding records
-		// behind the final flush.
-		p.acc.pool.close()
-		if p.acc.records != nil {
-			p.acc.records.close()
-		}
-		s := p.sender
-		s.closing.Store(true)
-		s.wake()
-		p.closeErr = waitResults(ctx, p.acc.incompleteResults())
-		close(s.quit)
-		<-s.done
-		// A Send still in progress appends under its partition's lock
-		// and looks at acc.closed there: it either appended before
-		// failAllQueued took that lock, and its batch fails here, or it
-		// fails with ErrProducerClosed itself.
-		p.acc.closed.Store(true)
-		s.failAllQueued(ErrProducerClosed)
-		if p.txn != nil {
-			p.txn.close()
-		}
-		p.clock.close()
-		// Nothing holds a batch buffer any more.
-		p.acc.pool.unmap()
-		p.cfg.logger.Debug("kafka: producer closed")
-	}()
+	// Closed after closeErr is set: later calls read it once it is.
+	defer close(p.closeDone)
+	p.closed.Store(true)
+	close(p.closedCh)
+	// Sends waiting for room fail now rather than adding records
+	// behind the final flush.
+	p.acc.pool.close()
+	if p.acc.records != nil {
+		p.acc.records.close()
+	}
+	s := p.sender
+	s.closing.Store(true)
+	s.wake()
+	p.closeErr = waitResults(ctx, p.acc.incompleteResults())
+	close(s.quit)
+	<-s.done
+	// A Send still in progress appends under its partition's lock
+	// and looks at acc.closed there: it either appended before
+	// failAllQueued took that lock, and its batch fails here, or it
+	// fails with ErrProducerClosed itself.
+	p.acc.closed.Store(true)
+	s.failAllQueued(ErrProducerClosed)
+	if p.txn != nil {
+		p.txn.close()
+	}
+	p.clock.close()
+	// Nothing holds a batch buffer any more.
+	p.acc.pool.unmap()
+	p.cfg.logger.Debug("kafka: producer closed")
 	return p.closeErr
 }
 
