@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	workload := fs.String("workload", "", "internal: the workload a client runs")
 	cpuProfile := fs.String("cpuprofile", "", "with -role client: write the client's CPU profile of the measured run here")
 	memProfile := fs.String("memprofile", "", "with -role client: write the client's allocation profile here")
+	traceFile := fs.String("trace", "", "with -role client: write an execution trace of the measured run here")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "compare: unknown workload %q\n", *workload)
 			return 2
 		}
-		return runClient(ctx, *client, w, strings.Split(*bootstrap, ","), *records, *cpuProfile, *memProfile, stdout, stderr)
+		return runClient(ctx, *client, w, strings.Split(*bootstrap, ","), *records, *cpuProfile, *memProfile, *traceFile, stdout, stderr)
 	case "":
 	default:
 		fmt.Fprintf(stderr, "compare: unknown role %q\n", *role)
@@ -144,7 +146,7 @@ func runBroker(stdin io.Reader, stdout, stderr io.Writer) int {
 // runClient measures one run and prints its Result as JSON. Profiles,
 // when asked for, cover the measured records only: to profile one client
 // alone, start "-role broker" by hand and run "-role client" against it.
-func runClient(ctx context.Context, kind string, w bench.Workload, bootstrap []string, n int64, cpuProfile, memProfile string, stdout, stderr io.Writer) int {
+func runClient(ctx context.Context, kind string, w bench.Workload, bootstrap []string, n int64, cpuProfile, memProfile, traceFile string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	c, err := bench.NewClient(ctx, kind, w, bootstrap)
@@ -167,9 +169,24 @@ func runClient(ctx context.Context, kind string, w bench.Workload, bootstrap []s
 			return 1
 		}
 	}
+	if traceFile != "" {
+		f, err := os.Create(traceFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "compare client: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintf(stderr, "compare client: %v\n", err)
+			return 1
+		}
+	}
 	res, err := bench.Measure(ctx, c, kind, w, n)
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if traceFile != "" {
+		trace.Stop()
 	}
 	if memProfile != "" {
 		if f, err := os.Create(memProfile); err == nil {
