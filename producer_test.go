@@ -471,6 +471,30 @@ func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
 	require.ElementsMatch(t, []string{active, idle}, lastAsked(), "back once a record went to it")
 }
 
+// A metadata_max_age_ms below the sender's one-second tick is kept too:
+// an idle producer asks again every age, not every second.
+func TestShortMetadataMaxAge(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	var asked atomic.Int32
+	fake.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		asked.Add(1)
+		return nil, nil, false
+	})
+	p := env.producer(MetadataMaxAge(50 * time.Millisecond))
+	ctx := context.Background()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	before := asked.Load()
+	time.Sleep(time.Second)
+	// About 20 at one every 50 ms; the tick alone gives one.
+	require.GreaterOrEqual(t, asked.Load()-before, int32(8))
+}
+
 // The first record to each of many topics asks about that topic alone,
 // not about every topic the producer knows (KIP-526's partial update):
 // asking about all of them made warming up n topics cost n² entries.

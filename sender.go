@@ -476,8 +476,14 @@ func (s *sender) maintain(now time.Time) time.Time {
 			}
 		}
 	}
-	if s.cfg.metadataMaxAge > 0 && !s.metaAt.IsZero() && now.Sub(s.metaAt) >= s.cfg.metadataMaxAge {
-		s.metaWanted = true
+	if s.cfg.metadataMaxAge > 0 && !s.metaAt.IsZero() {
+		if due := s.metaAt.Add(s.cfg.metadataMaxAge); !now.Before(due) {
+			s.metaWanted = true
+		} else {
+			// The loop runs at least once a second; an age below that
+			// needs a wake-up of its own.
+			next = earliest(orFar(next), due)
+		}
 	}
 	if (s.metaWanted || s.metaNew) && !s.metaInFlight {
 		if now.Before(s.metaRetryAt) {
