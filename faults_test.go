@@ -464,6 +464,50 @@ func TestThrottledBrokerGetsNoRequestsUntilTheThrottleEnds(t *testing.T) {
 	require.Equal(t, "after", string(got[0].Value))
 }
 
+// A Metadata answer's throttle time (KIP-219) is kept as a Produce
+// answer's is: while it lasts, metadata is asked of another broker, one
+// connected to for the purpose if need be, not of the muted one.
+func TestThrottledBrokerIsNotAskedForMetadata(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	p := env.producerFor(topic, MetadataMaxAge(50*time.Millisecond))
+	ctx := context.Background()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+
+	const throttle = 2 * time.Second
+	real := env.admin(&kmsg.MetadataRequest{Topics: []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topic)}}}).(*kmsg.MetadataResponse)
+	var mu sync.Mutex
+	throttled := int32(-1)
+	var throttledAt time.Time
+	var during []int32
+	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		if throttled < 0 {
+			throttled, throttledAt = fake.CurrentNode(), time.Now()
+			resp := r.ResponseKind().(*kmsg.MetadataResponse)
+			resp.Brokers, resp.ClusterID, resp.ControllerID, resp.Topics = real.Brokers, real.ClusterID, real.ControllerID, real.Topics
+			resp.ThrottleMillis = int32(throttle / time.Millisecond)
+			return resp, nil, true
+		}
+		if time.Since(throttledAt) < throttle {
+			during = append(during, fake.CurrentNode())
+		}
+		return nil, nil, false
+	})
+	time.Sleep(time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, throttled, int32(0), "no metadata request came")
+	require.GreaterOrEqual(t, len(during), 3, "metadata_max_age_ms is 50 ms: the producer kept asking")
+	require.NotContains(t, during, throttled, "the throttled broker %d was asked", throttled)
+}
+
 // blackholeDialer stands for a host that drops packets: dials to hole
 // wait for their context to end, and the time each was given is
 // recorded; other addresses are dialled normally.

@@ -74,6 +74,8 @@ type (
 		res     metadataResult
 		err     error
 		partial bool // only topics Sends wait for were asked about
+
+		throttleMs int32
 	}
 	producerIDEvent struct {
 		resp *protocol.InitProducerIdResponse
@@ -388,9 +390,22 @@ func (s *sender) stopping() bool {
 // preferring the least loaded broker; if none is live it starts
 // connecting to the next candidate and returns nil.
 func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
-	var best *brokerState
+	// A throttled broker has muted the connection (KIP-219): a request
+	// would wait there. As in the Java client's leastLoadedNode, another
+	// broker is used, or connected to, and a throttled one only as a
+	// last resort.
+	var best, throttled *brokerState
 	for _, b := range s.brokers {
-		if c := s.usable(b); c != nil && (best == nil || b.inFlight < best.inFlight) {
+		if c := s.usable(b); c == nil {
+			continue
+		}
+		if now.Before(b.throttledUntil) {
+			if throttled == nil || b.throttledUntil.Before(throttled.throttledUntil) {
+				throttled = b
+			}
+			continue
+		}
+		if best == nil || b.inFlight < best.inFlight {
 			best = b
 		}
 	}
@@ -398,7 +413,7 @@ func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
 		return best, best.conn
 	}
 	for _, b := range s.bootstrap {
-		if c := s.usable(b); c != nil {
+		if c := s.usable(b); c != nil && !now.Before(b.throttledUntil) {
 			return b, c
 		}
 	}
@@ -422,11 +437,14 @@ func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
 	for range cands {
 		b := cands[s.nextBoot%len(cands)]
 		s.nextBoot++
-		if now.Before(b.retryAt) {
+		if b.conn != nil || now.Before(b.retryAt) {
 			continue
 		}
 		s.connect(b, now)
 		return nil, nil
+	}
+	if throttled != nil {
+		return throttled, throttled.conn
 	}
 	return nil, nil
 }
@@ -596,7 +614,11 @@ func (s *sender) sendMetadata(b *brokerState, c *conn, partial bool) {
 				s.events.push(metadataEvent{b: b, err: fmt.Errorf("decoding Metadata v%d: %w", version, err), partial: partial})
 				return
 			}
-			s.events.push(metadataEvent{b: b, res: decodeMetadata(&resp), partial: partial})
+			ev := metadataEvent{b: b, res: decodeMetadata(&resp), partial: partial}
+			if version >= 6 { // KIP-219
+				ev.throttleMs = resp.ThrottleTimeMs
+			}
+			s.events.push(ev)
 		},
 	})
 }
@@ -605,6 +627,7 @@ func (s *sender) onMetadata(ev metadataEvent) {
 	s.metaInFlight = false
 	s.metaWaiting = nil
 	now := time.Now()
+	s.throttleBroker(ev.b, ev.throttleMs, now)
 	if ev.err != nil {
 		s.metaFailures++
 		if ev.partial {
@@ -1511,14 +1534,22 @@ func (s *sender) onProduce(ev produceEvent) {
 // their request timeout running. Older versions were delayed by the
 // broker itself, and their throttle time is already served.
 func (s *sender) throttle(req *produceRequest, resp *protocol.ProduceResponse, now time.Time) {
-	if resp == nil || resp.ThrottleTimeMs <= 0 || req.version < 6 {
+	if resp != nil && req.version >= 6 {
+		s.throttleBroker(req.broker, resp.ThrottleTimeMs, now)
+	}
+}
+
+// throttleBroker records a throttle time a broker answered with; the
+// versions from which the client must wait it out differ per API.
+func (s *sender) throttleBroker(b *brokerState, ms int32, now time.Time) {
+	if ms <= 0 {
 		return
 	}
-	until := now.Add(time.Duration(resp.ThrottleTimeMs) * time.Millisecond)
-	if until.After(req.broker.throttledUntil) {
-		req.broker.throttledUntil = until
+	until := now.Add(time.Duration(ms) * time.Millisecond)
+	if until.After(b.throttledUntil) {
+		b.throttledUntil = until
 	}
-	s.log("broker throttles produce requests", "broker", req.broker.id, "throttle_ms", resp.ThrottleTimeMs)
+	s.log("broker throttles requests", "broker", b.id, "throttle_ms", ms)
 }
 
 // answerIndex finds each batch's answer in a produce response. A request
