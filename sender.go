@@ -1676,7 +1676,7 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 	case s.txn != nil && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.ProducerFenced)):
 		// A newer producer with our transactional id took over.
 		s.finishInFlight(b)
-		ferr := s.txn.fatal(txnFatalError(err))
+		ferr := s.txn.fatal(s.txn.fencedErr(err))
 		s.setFatal(ferr)
 		s.failNoBump(b, ferr)
 	case s.txn != nil && (errors.Is(err, protocol.OutOfOrderSequenceNumber) || errors.Is(err, protocol.UnknownProducerID)):

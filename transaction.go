@@ -78,6 +78,9 @@ type txnManager struct {
 	// started is set once a partition or offsets joined the current
 	// transaction, so the broker has something to end.
 	started atomic.Bool
+	// startedAt is when started was set (Unix nanoseconds): the
+	// coordinator times the transaction from its first partition.
+	startedAt atomic.Int64
 	// failure is the first error that doomed the current transaction.
 	failure atomic.Pointer[error]
 	// needBump is set when sequences broke: the epoch is bumped after
@@ -146,14 +149,36 @@ func (tm *txnManager) fatal(err error) error {
 	return err
 }
 
-// txnFatalError gives an epoch error the ProducerFenced code, as the Java
-// client reports it for a transactional producer: a newer producer with
-// the same transactional id took over.
-func txnFatalError(err error) error {
-	if errors.Is(err, protocol.ProducerFenced) || !errors.Is(err, protocol.InvalidProducerEpoch) {
+// markStarted records that the current transaction has a partition or
+// offsets, and when that first happened.
+func (tm *txnManager) markStarted() {
+	if tm.started.CompareAndSwap(false, true) {
+		tm.startedAt.Store(time.Now().UnixNano())
+	}
+}
+
+// fencedErr gives an epoch error the ProducerFenced code, as the Java
+// client reports it for a transactional producer, and names the likelier
+// of its two causes. The coordinator fences a producer whose transaction
+// outlived transaction_timeout_ms as it fences one a newer producer with
+// the same transactional id replaced: it aborts the transaction and bumps
+// the epoch. Before transactions V2 (KIP-890) neither can be recovered
+// from, for the coordinator no longer accepts the old epoch.
+func (tm *txnManager) fencedErr(err error) error {
+	if !errors.Is(err, protocol.ProducerFenced) && !errors.Is(err, protocol.InvalidProducerEpoch) {
 		return err
 	}
-	return fmt.Errorf("%w (another producer with the same transactional_id started): %w", protocol.ProducerFenced, err)
+	why := "another producer with the same transactional_id started"
+	if tm.started.Load() {
+		if open := time.Since(time.Unix(0, tm.startedAt.Load())); open >= tm.cfg.transactionTimeout {
+			why = fmt.Sprintf("the transaction was open for %v, longer than transaction_timeout_ms (%v): the coordinator aborted it, or %s",
+				open.Round(time.Millisecond), tm.cfg.transactionTimeout, why)
+		}
+	}
+	if errors.Is(err, protocol.ProducerFenced) {
+		return fmt.Errorf("%w (%s)", err, why)
+	}
+	return fmt.Errorf("%w (%s): %w", protocol.ProducerFenced, why, err)
 }
 
 // isTxnFatal reports the errors after which a transactional producer
@@ -207,7 +232,7 @@ func (tm *txnManager) initProducerID(ctx context.Context, pid int64, epoch int16
 	}, decodeWithCode(&resp, &resp.ErrorCode))
 	if err != nil {
 		if isTxnFatal(err) {
-			return tm.fatal(txnFatalError(err))
+			return tm.fatal(tm.fencedErr(err))
 		}
 		return err
 	}
@@ -300,7 +325,7 @@ func (p *Producer) SendOffsetsToTransactionWithGroup(ctx context.Context, offset
 	if err != nil {
 		return tm.opFailed(err)
 	}
-	tm.started.Store(true)
+	tm.markStarted()
 
 	// TxnOffsetCommit goes to the group's coordinator; partitions that
 	// fail with a retriable error are sent again.
@@ -377,7 +402,7 @@ func (p *Producer) SendOffsetsToTransactionWithGroup(ctx context.Context, offset
 // is fatal, anything else dooms the transaction.
 func (tm *txnManager) opFailed(err error) error {
 	if isTxnFatal(err) {
-		return tm.fatal(txnFatalError(err))
+		return tm.fatal(tm.fencedErr(err))
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
@@ -507,7 +532,7 @@ func (tm *txnManager) endTxn(ctx context.Context, commit bool) error {
 	}, decodeWithCode(&ended, &ended.ErrorCode))
 	if err != nil {
 		if isTxnFatal(err) {
-			return tm.fatal(txnFatalError(err))
+			return tm.fatal(tm.fencedErr(err))
 		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !commit {
 			return tm.fatal(fmt.Errorf("aborting the transaction: %w", err))
@@ -556,7 +581,7 @@ func (tm *txnManager) addPartitions(ctx context.Context, parts []*partition) err
 		return first
 	})
 	if err == nil {
-		tm.started.Store(true)
+		tm.markStarted()
 	}
 	return err
 }
@@ -945,7 +970,7 @@ func (s *sender) onTxnAdded(ev txnAddedEvent) {
 	}
 	err := fmt.Errorf("adding partitions to the transaction: %w", ev.err)
 	if isTxnFatal(ev.err) {
-		s.setFatal(s.txn.fatal(txnFatalError(ev.err)))
+		s.setFatal(s.txn.fatal(s.txn.fencedErr(ev.err)))
 		return
 	}
 	s.txn.fail(err)

@@ -123,6 +123,8 @@ func TestTransactionFencing(t *testing.T) {
 	txnRecords(t, a, topic, "a-late", 1)
 	err := a.CommitTransaction(ctx)
 	require.ErrorIs(t, err, ProducerFenced)
+	require.Contains(t, err.Error(), "another producer with the same transactional_id")
+	require.NotContains(t, err.Error(), "transaction_timeout_ms", "the transaction was young")
 	_, err = a.Send(ctx, Record{Topic: topic, Value: []byte("after")})
 	require.ErrorIs(t, err, ProducerFenced)
 
@@ -130,6 +132,37 @@ func TestTransactionFencing(t *testing.T) {
 	txnRecords(t, b, topic, "b", 5)
 	require.NoError(t, b.CommitTransaction(ctx))
 	requireCommitted(t, env, topic, "b", 5)
+}
+
+// A transaction open longer than transaction_timeout_ms is aborted by
+// the coordinator, which fences the producer as a newer one would; the
+// error says which of the two is likelier.
+func TestTransactionTimedOutByTheCoordinator(t *testing.T) {
+	env := newTestEnv(t)
+	env.needFake()
+	topic := env.topic(1)
+	ctx := context.Background()
+	const timeout = 300 * time.Millisecond
+	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), TransactionTimeout(timeout))
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	for _, f := range txnRecords(t, p, topic, "late", 3) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	time.Sleep(3 * timeout)
+	err := p.CommitTransaction(ctx)
+	require.ErrorIs(t, err, ProducerFenced)
+	require.Contains(t, err.Error(), "longer than transaction_timeout_ms (300ms)")
+
+	// The aborted records stay invisible to a read_committed consumer,
+	// which sees only what a new producer commits after them.
+	q := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
+	require.NoError(t, q.InitTransactions(ctx))
+	require.NoError(t, q.BeginTransaction())
+	txnRecords(t, q, topic, "next", 2)
+	require.NoError(t, q.CommitTransaction(ctx))
+	requireCommitted(t, env, topic, "next", 2)
 }
 
 func TestSendOffsetsToTransaction(t *testing.T) {
