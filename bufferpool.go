@@ -35,6 +35,9 @@ type bufferPool struct {
 	// waited, if set, is told how long an acquire that had to wait
 	// waited and how it ended (metrics; never called on the fast path).
 	waited func(time.Duration, error)
+	// noWait, if set, says an acquire must not wait: its goroutine is
+	// the one whose work gives room back (callbackg.go).
+	noWait func() bool
 }
 
 type poolWaiter struct {
@@ -91,6 +94,10 @@ func (p *bufferPool) acquire(ctx context.Context, n int64, deadline *blockDeadli
 		p.avail -= n
 		p.mu.Unlock()
 		return nil
+	}
+	if p.noWait != nil && p.noWait() {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrBufferFull, callbackErr("a Send waiting for room in "+p.name))
 	}
 	w := &poolWaiter{need: n, ready: make(chan struct{})}
 	p.waiters = append(p.waiters, w)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,3 +187,164 @@ func TestProduceNilCallback(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("%d", i), string(r.Value))
 	}
 }
+
+// within runs f and fails the test if it has not returned after a
+// generous bound: the calls below used to wait forever.
+func within(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not return", what)
+	}
+}
+
+// A delivery callback runs on the goroutine that completes records, so a
+// call that waits for records cannot succeed there: Flush, a Send that
+// must wait for metadata or room, and Close fail at once with
+// ErrCalledFromCallback instead of waiting forever (or max_block_ms).
+func TestCallsFromACallbackFailAtOnce(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producerFor(topic, BufferMemory(64<<10), BatchSize(16<<10), Linger(time.Hour))
+	ctx := context.Background()
+	type results struct{ flush, newTopic, full, close error }
+	var got results
+	ran := make(chan struct{})
+	within(t, "the callback", func() {
+		require.NoError(t, p.Produce(ctx, Record{Topic: topic, Value: []byte("first")}, func(_ RecordMetadata, err error) {
+			defer close(ran)
+			require.NoError(t, err)
+			got.flush = p.Flush(ctx)
+			_, got.newTopic = p.Send(ctx, Record{Topic: env.topic(1) + "-never-asked", Value: []byte("x")})
+			// Nothing frees room while this callback runs.
+			for i := 0; i < 100 && got.full == nil; i++ {
+				got.full = p.Produce(ctx, Record{Topic: topic, Value: make([]byte, 8<<10)}, func(RecordMetadata, error) {})
+			}
+			got.close = p.Close(ctx)
+		}))
+		require.NoError(t, p.Flush(ctx))
+		<-ran
+	})
+	require.ErrorIs(t, got.flush, ErrCalledFromCallback)
+	require.ErrorIs(t, got.newTopic, ErrCalledFromCallback)
+	require.ErrorIs(t, got.newTopic, ErrMetadataTimeout)
+	require.ErrorIs(t, got.full, ErrCalledFromCallback)
+	require.ErrorIs(t, got.full, ErrBufferFull)
+	require.ErrorIs(t, got.close, ErrCalledFromCallback)
+
+	// The Close from the callback closed the producer once the callback
+	// returned: a later Close waits for that shutdown, and nothing is
+	// left running.
+	within(t, "Close", func() { require.ErrorIs(t, p.Close(ctx), ErrCalledFromCallback) })
+	n, stacks := producerGoroutines()
+	require.Zero(t, n, stacks)
+	_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("late")})
+	require.ErrorIs(t, err, ErrProducerClosed)
+}
+
+// Close with no time left fails the records in flight and queued; their
+// callbacks may call Flush and Close too.
+func TestCallbacksRunByCloseMayCallIt(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	fake := env.needFake()
+	p := env.producerFor(topic, MaxInFlightRequestsPerConnection(1))
+	ctx := context.Background()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("warm")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	// The broker holds produce requests until the test ends.
+	release := make(chan struct{})
+	defer close(release)
+	arrived := make(chan struct{}, 1)
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		fake.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	// One request is held, and the record behind it stays queued.
+	_, err = p.Send(ctx, Record{Topic: topic, Value: []byte("held")})
+	require.NoError(t, err)
+	<-arrived
+	var flushErr, closeErr error
+	failed := make(chan error, 1)
+	require.NoError(t, p.Produce(ctx, Record{Topic: topic, Value: []byte("queued")}, func(_ RecordMetadata, err error) {
+		flushErr = p.Flush(ctx)
+		closeErr = p.Close(ctx)
+		failed <- err
+	}))
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	within(t, "Close", func() { require.ErrorIs(t, p.Close(expired), context.Canceled) })
+	require.ErrorIs(t, <-failed, ErrProducerClosed)
+	require.ErrorIs(t, flushErr, ErrCalledFromCallback)
+	require.NoError(t, closeErr)
+}
+
+// The transactional calls wait for the sender or hold the lock a commit
+// keeps while it waits for records: none may run in a callback.
+func TestTransactionalCallsFromACallbackFailAtOnce(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
+	ctx := context.Background()
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	errs := map[string]error{}
+	within(t, "the callback", func() {
+		done := make(chan struct{})
+		require.NoError(t, p.Produce(ctx, Record{Topic: topic, Value: []byte("in-txn-0")}, func(_ RecordMetadata, err error) {
+			defer close(done)
+			require.NoError(t, err)
+			errs["InitTransactions"] = p.InitTransactions(ctx)
+			errs["BeginTransaction"] = p.BeginTransaction()
+			errs["SendOffsetsToTransaction"] = p.SendOffsetsToTransaction(ctx, map[TopicPartition]OffsetAndMetadata{{Topic: topic}: {Offset: 1}}, "group")
+			errs["CommitTransaction"] = p.CommitTransaction(ctx)
+			errs["AbortTransaction"] = p.AbortTransaction(ctx)
+		}))
+		<-done
+	})
+	for call, err := range errs {
+		require.ErrorIs(t, err, ErrCalledFromCallback, call)
+		require.Contains(t, err.Error(), call)
+	}
+	require.NoError(t, p.CommitTransaction(ctx))
+	requireCommitted(t, env, topic, "in-txn", 1)
+}
+
+// A HookBatchWritten may read the producer's metrics: it used to run
+// under the metrics' lock, and the producer stopped for good.
+func TestHookMayReadMetrics(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	var p *Producer
+	var read atomic.Int32
+	hook := batchWrittenFunc(func(BatchWritten) {
+		if len(p.Metrics()) > 0 {
+			read.Add(1)
+		}
+	})
+	p = env.producerFor(topic, WithHooks(hook))
+	within(t, "the send", func() {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Value: []byte("x")})
+		require.NoError(t, err)
+		_, err = f.Get(context.Background())
+		require.NoError(t, err)
+	})
+	require.Positive(t, read.Load())
+}
+
+type batchWrittenFunc func(BatchWritten)
+
+func (f batchWrittenFunc) OnBatchWritten(b BatchWritten) { f(b) }

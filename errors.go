@@ -62,6 +62,13 @@ var (
 	// again can succeed.
 	ErrRejectedWithBatch = errors.New("kafka: not written: another record of its batch was refused")
 
+	// ErrCalledFromCallback fails a call made from a delivery callback
+	// that would wait for records to complete: Flush, Close with time
+	// left, the transactional calls, and a Send that must wait for
+	// metadata or buffer room. Callbacks run on the goroutine that
+	// completes records, so the wait would never end.
+	ErrCalledFromCallback = errors.New("kafka: not allowed in a delivery callback")
+
 	// ErrBrokerUnreachable fails a request that could not reach its broker;
 	// the producer retries these within the delivery timeout.
 	ErrBrokerUnreachable = errors.New("kafka: broker unreachable")

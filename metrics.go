@@ -262,11 +262,27 @@ func (m *producerMetrics) responseReceived(req *produceRequest, resp *protocol.P
 	if !m.enabled && len(m.hooks.written) == 0 {
 		return
 	}
+	// Hooks run before the lock is taken, as every other hook does: one
+	// that reads the producer's metrics would otherwise wait for itself.
+	if len(m.hooks.written) > 0 {
+		for _, b := range req.batches {
+			if b.sealedLen == 0 {
+				continue
+			}
+			ev := BatchWritten{Broker: req.broker.id, Topic: b.part.topic.name, Partition: b.part.id,
+				Records: int(b.numRecords()), UncompressedBytes: b.builder.Size(), CompressedBytes: b.sealedLen,
+				Codec: m.codec, Attempt: b.attempts + 1}
+			for _, h := range m.hooks.written {
+				h.OnBatchWritten(ev)
+			}
+		}
+	}
+	if !m.enabled {
+		return
+	}
 	now := m.since(t)
 	var records, bytes int
-	if m.enabled {
-		m.mu.Lock()
-	}
+	m.mu.Lock()
 	for _, b := range req.batches {
 		if b.sealedLen == 0 {
 			continue
@@ -274,13 +290,6 @@ func (m *producerMetrics) responseReceived(req *produceRequest, resp *protocol.P
 		n, unc, comp := int(b.numRecords()), b.builder.Size(), b.sealedLen
 		records += n
 		bytes += comp
-		for _, h := range m.hooks.written {
-			h.OnBatchWritten(BatchWritten{Broker: req.broker.id, Topic: b.part.topic.name, Partition: b.part.id,
-				Records: n, UncompressedBytes: unc, CompressedBytes: comp, Codec: m.codec, Attempt: b.attempts + 1})
-		}
-		if !m.enabled {
-			continue
-		}
 		ratio := 1.0
 		if unc > 0 {
 			ratio = float64(comp) / float64(unc)
@@ -293,9 +302,6 @@ func (m *producerMetrics) responseReceived(req *produceRequest, resp *protocol.P
 		tp.send.record(&m.win, float64(n), now)
 		tp.bytes.record(&m.win, float64(comp), now)
 		tp.compression.record(&m.win, ratio, now)
-	}
-	if !m.enabled {
-		return
 	}
 	if records > 0 {
 		m.perRequest.record(&m.win, float64(records), now)

@@ -26,6 +26,7 @@ type Producer struct {
 	closeOnce sync.Once
 	closeErr  error
 	closeDone chan struct{} // closed when the first Close has finished
+	closingG  atomic.Uint64 // the goroutine running Close's shutdown
 	txn       *txnManager   // nil without transactional_id
 	clock     *coarseClock
 }
@@ -50,6 +51,10 @@ func NewProducer(opts ...Option) (*Producer, error) {
 	s = newSender(&p.cfg, p.acc, &p.metrics)
 	s.onFatal = func(err error) { p.fatal.Store(&err) }
 	p.sender = s
+	p.acc.pool.noWait = p.inCallback
+	if p.acc.records != nil {
+		p.acc.records.noWait = p.inCallback
+	}
 	p.clock = newCoarseClock()
 	if p.cfg.transactionalID != "" {
 		p.txn = newTxnManager(p)
@@ -228,6 +233,11 @@ func (p *Producer) awaitMeta(ctx context.Context, t *topicState, deadline *block
 	}
 	// The sender asks about a topic without metadata only while a Send
 	// waits for it.
+	if p.inCallback() {
+		// Only the sender's goroutine, running this callback, could
+		// bring the metadata.
+		return nil, fmt.Errorf("%w: topic %q: %w", ErrMetadataTimeout, t.name, callbackErr("a Send to a topic without metadata"))
+	}
 	done := t.want(1)
 	defer done()
 	p.sender.wake()
@@ -236,18 +246,9 @@ func (p *Producer) awaitMeta(ctx context.Context, t *topicState, deadline *block
 	select {
 	case <-t.ready:
 	case <-timer.C:
-		// Say why, or the wait reads the same for a typo in
-		// bootstrap_servers as for a topic that does not exist. The
-		// broker's word on the topic, if any came, is the better reason.
-		if errp := t.missing.Load(); errp != nil {
-			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms): %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
-		}
-		if errp := p.sender.lastMetaErr.Load(); errp != nil {
-			return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms); no metadata: %w", ErrMetadataTimeout, t.name, p.cfg.maxBlock, *errp)
-		}
-		return nil, fmt.Errorf("%w: topic %q not present in metadata after %v (max_block_ms)", ErrMetadataTimeout, t.name, p.cfg.maxBlock)
+		return nil, p.noMetadata(t, fmt.Sprintf("after %v (max_block_ms)", p.cfg.maxBlock), nil)
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: topic %q: %w", ErrMetadataTimeout, t.name, ctx.Err())
+		return nil, p.noMetadata(t, "when the context ended", ctx.Err())
 	case <-p.closedCh:
 		return nil, ErrProducerClosed
 	}
@@ -255,6 +256,25 @@ func (p *Producer) awaitMeta(ctx context.Context, t *topicState, deadline *block
 		return nil, *errp
 	}
 	return t.meta.Load(), nil
+}
+
+// noMetadata is the error of a Send that waited for t's metadata in vain:
+// ErrMetadataTimeout, and cause if not nil, with the reason. Without one
+// the wait reads the same for a typo in bootstrap_servers as for a topic
+// that does not exist; the broker's word on the topic, if any came, is
+// the better reason.
+func (p *Producer) noMetadata(t *topicState, when string, cause error) error {
+	err := fmt.Errorf("%w: topic %q not present in metadata %s", ErrMetadataTimeout, t.name, when)
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	if errp := t.missing.Load(); errp != nil {
+		return fmt.Errorf("%w: %w", err, *errp)
+	}
+	if errp := p.sender.lastMetaErr.Load(); errp != nil {
+		return fmt.Errorf("%w; no metadata: %w", err, *errp)
+	}
+	return err
 }
 
 // recheckTopic asks the brokers again about a topic whose metadata came
@@ -352,6 +372,9 @@ func bytesFieldSize(b []byte) int {
 // until each record buffered before the call is acknowledged or has failed,
 // or ctx ends.
 func (p *Producer) Flush(ctx context.Context) error {
+	if p.inCallback() {
+		return callbackErr("Flush")
+	}
 	p.sender.flushing.Add(1)
 	defer p.sender.flushing.Add(-1)
 	p.sender.wake()
@@ -371,15 +394,27 @@ func waitResults(ctx context.Context, results []*batchResult) error {
 
 // Close stops the producer: new sends fail with ErrProducerClosed, and
 // buffered records are sent, waiting until ctx ends. Records not delivered
-// by then fail with ErrProducerClosed. Close returns once every future is
+// by then fail with ErrProducerClosed. A transaction still open is aborted,
+// as the Java client does, so that consumers reading committed data need
+// not wait for transaction_timeout_ms. Close returns once every future is
 // resolved and every goroutine of the producer has ended; it returns ctx's
 // error if it had to give up on records. Calling Close again returns the
 // first call's result; a call made while the first still runs waits for
 // it, but no longer than its own ctx.
+//
+// Close from a delivery callback cannot wait, as the Java client's close
+// from a callback does not: the records left fail with ErrProducerClosed
+// once the callback returns, and Close returns an error wrapping
+// ErrCalledFromCallback at once.
 func (p *Producer) Close(ctx context.Context) error {
+	inCallback := p.inCallback()
 	first := false
 	p.closeOnce.Do(func() { first = true })
 	if !first {
+		if inCallback {
+			// The shutdown under way waits for this goroutine.
+			return nil
+		}
 		// Another Close runs the shutdown; this one waits for it within
 		// its own context. An ended shutdown wins over an ended ctx.
 		select {
@@ -394,8 +429,6 @@ func (p *Producer) Close(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	// Closed after closeErr is set: later calls read it once it is.
-	defer close(p.closeDone)
 	p.closed.Store(true)
 	close(p.closedCh)
 	// Sends waiting for room fail now rather than adding records
@@ -407,8 +440,29 @@ func (p *Producer) Close(ctx context.Context) error {
 	s := p.sender
 	s.closing.Store(true)
 	s.wake()
+	if inCallback {
+		// This is the sender's goroutine: it stops once the callback
+		// returns, and the rest of the shutdown waits for that.
+		p.closeErr = callbackErr("Close")
+		close(s.quit)
+		go p.shutdown()
+		return p.closeErr
+	}
+	p.closingG.Store(goid())
 	p.closeErr = waitResults(ctx, p.acc.incompleteResults())
+	if p.closeErr == nil && p.txn != nil {
+		p.txn.abortOnClose(ctx)
+	}
 	close(s.quit)
+	p.shutdown()
+	return p.closeErr
+}
+
+// shutdown ends Close once the sender has been told to stop.
+func (p *Producer) shutdown() {
+	// Closed after closeErr is set: later calls read it once it is.
+	defer close(p.closeDone)
+	s := p.sender
 	<-s.done
 	// A Send still in progress appends under its partition's lock
 	// and looks at acc.closed there: it either appended before
@@ -423,7 +477,6 @@ func (p *Producer) Close(ctx context.Context) error {
 	// Nothing holds a batch buffer any more.
 	p.acc.pool.unmap()
 	p.cfg.logger.Debug("kafka: producer closed")
-	return p.closeErr
 }
 
 // PartitionsFor returns the partition ids of topic, fetching its metadata

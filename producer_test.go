@@ -349,11 +349,12 @@ func TestSendErrors(t *testing.T) {
 	})
 	t.Run("ctx ends metadata wait", func(t *testing.T) {
 		p := env.producer(AllowAutoCreateTopics(false))
-		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		defer cancel()
 		_, err := p.Send(cctx, Record{Topic: "missing-topic", Value: []byte("x")})
 		require.ErrorIs(t, err, ErrMetadataTimeout)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, UnknownTopicOrPartition, "the reason, as when max_block_ms ends the wait")
 	})
 	t.Run("closed", func(t *testing.T) {
 		p := env.producer()

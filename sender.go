@@ -104,6 +104,7 @@ type produceRequest struct {
 // or fails batches from the answers. All of its fields are its own; other
 // goroutines talk to it through events and wake.
 type sender struct {
+	gid     atomic.Uint64 // run's goroutine, which runs delivery callbacks (callbackg.go)
 	cfg     *config
 	acc     *accumulator
 	metrics *producerMetrics
@@ -207,6 +208,7 @@ func (s *sender) wake() {
 
 func (s *sender) run() {
 	defer close(s.done)
+	s.gid.Store(goid())
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {

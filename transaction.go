@@ -195,7 +195,7 @@ func isTxnFatal(err error) bool {
 // must be called once before the first BeginTransaction; it waits up to
 // max_block_ms or ctx.
 func (p *Producer) InitTransactions(ctx context.Context) error {
-	tm, err := p.txnOrErr()
+	tm, err := p.txnOrErr("InitTransactions")
 	if err != nil {
 		return err
 	}
@@ -245,6 +245,8 @@ func (tm *txnManager) initProducerID(ctx context.Context, pid int64, epoch int16
 		return nil
 	case <-tm.p.sender.done:
 		return ErrProducerClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -252,7 +254,7 @@ func (tm *txnManager) initProducerID(ctx context.Context, pid int64, epoch int16
 // begin_transaction): records sent from now on are committed or aborted
 // together.
 func (p *Producer) BeginTransaction() error {
-	tm, err := p.txnOrErr()
+	tm, err := p.txnOrErr("BeginTransaction")
 	if err != nil {
 		return err
 	}
@@ -301,7 +303,7 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[Top
 // FencedInstanceID, and ErrTransactionAbortable: the transaction must be
 // aborted and the records consumed again by the group's current member.
 func (p *Producer) SendOffsetsToTransactionWithGroup(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata, group ConsumerGroupMetadata) error {
-	tm, err := p.txnOrErr()
+	tm, err := p.txnOrErr("SendOffsetsToTransaction")
 	if err != nil {
 		return err
 	}
@@ -418,7 +420,7 @@ func (tm *txnManager) opFailed(err error) error {
 // ends first, the transaction stays open and CommitTransaction may be
 // called again.
 func (p *Producer) CommitTransaction(ctx context.Context) error {
-	tm, err := p.txnOrErr()
+	tm, err := p.txnOrErr("CommitTransaction")
 	if err != nil {
 		return err
 	}
@@ -467,7 +469,7 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 // the transaction so consumers reading committed data never see its
 // records (kafka-python's abort_transaction).
 func (p *Producer) AbortTransaction(ctx context.Context) error {
-	tm, err := p.txnOrErr()
+	tm, err := p.txnOrErr("AbortTransaction")
 	if err != nil {
 		return err
 	}
@@ -488,6 +490,10 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	case <-ack:
 	case <-p.sender.done:
 		return ErrProducerClosed
+	case <-ctx.Done():
+		// The state stays aborting: AbortTransaction may be called
+		// again, and the sender drops the records meanwhile.
+		return ctx.Err()
 	}
 	added := make(chan struct{})
 	go func() { tm.adds.Wait(); close(added) }()
@@ -516,6 +522,30 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	tm.failure.Store(nil)
 	tm.state.Store(txnReady)
 	return nil
+}
+
+// abortOnClose aborts a transaction a graceful Close finds open, as the
+// Java sender does at shutdown: left open, it would hold read_committed
+// consumers of its partitions back until transaction_timeout_ms. Its
+// records are all answered by then. A commit or abort under way is left
+// to finish, and a failure is only logged, for Close goes on regardless.
+func (tm *txnManager) abortOnClose(ctx context.Context) {
+	if !tm.opMu.TryLock() {
+		return
+	}
+	defer tm.opMu.Unlock()
+	if st := tm.state.Load(); st != txnInTransaction && st != txnAbortable {
+		return
+	}
+	tm.state.Store(txnAborting)
+	ctx, cancel := context.WithTimeout(ctx, tm.cfg.maxBlock)
+	defer cancel()
+	if err := tm.endTxn(ctx, false); err != nil {
+		tm.cfg.logger.Warn("kafka: the transaction left open at Close could not be aborted", "transactional_id", tm.id, "err", err)
+		return
+	}
+	tm.cfg.logger.Info("kafka: aborted the transaction left open at Close", "transactional_id", tm.id)
+	tm.state.Store(txnReady)
 }
 
 // endTxn ends the transaction at the coordinator, if it has begun there.
@@ -857,12 +887,18 @@ func (tm *txnManager) close() {
 	}
 }
 
-func (p *Producer) txnOrErr() (*txnManager, error) {
+// txnOrErr returns the transaction manager for call, or why call cannot
+// run. No transactional call may run in a delivery callback: each takes
+// opMu, which a commit holds while it waits for the callback's records.
+func (p *Producer) txnOrErr(call string) (*txnManager, error) {
 	if p.txn == nil {
 		return nil, fmt.Errorf("%w: the producer has no transactional_id", ErrTransactionState)
 	}
 	if p.closed.Load() {
 		return nil, ErrProducerClosed
+	}
+	if p.inCallback() {
+		return nil, callbackErr(call)
 	}
 	return p.txn, nil
 }

@@ -165,6 +165,31 @@ func TestTransactionTimedOutByTheCoordinator(t *testing.T) {
 	requireCommitted(t, env, topic, "next", 2)
 }
 
+// A Close that finds a transaction open aborts it, as the Java client
+// does: left open, it would hold read_committed consumers of its
+// partitions back until transaction_timeout_ms.
+func TestCloseAbortsTheOpenTransaction(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	ctx := context.Background()
+	// Longer than the consumer below waits.
+	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), TransactionTimeout(5*time.Minute))
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	for _, f := range txnRecords(t, p, topic, "open", 2) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	require.NoError(t, p.Close(ctx))
+
+	q := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
+	require.NoError(t, q.InitTransactions(ctx))
+	require.NoError(t, q.BeginTransaction())
+	txnRecords(t, q, topic, "next", 2)
+	require.NoError(t, q.CommitTransaction(ctx))
+	requireCommitted(t, env, topic, "next", 2)
+}
+
 func TestSendOffsetsToTransaction(t *testing.T) {
 	env := newTestEnv(t)
 	in := env.topic(2)
