@@ -20,7 +20,8 @@ var (
 	ErrProducerClosed = errors.New("kafka: producer closed")
 
 	// ErrInvalidRecord fails a send whose record cannot be valid on any
-	// broker: an empty or malformed topic name, or neither key nor value.
+	// broker: an empty or malformed topic name, neither key nor value, or
+	// a timestamp before 1970.
 	ErrInvalidRecord = errors.New("kafka: invalid record")
 
 	// ErrRecordTooLarge fails a record whose serialized size is larger than

@@ -112,6 +112,9 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 	if rec.Key == nil && rec.Value == nil {
 		return fmt.Errorf("%w: key and value are both nil; a record needs at least one", ErrInvalidRecord)
 	}
+	if !rec.Timestamp.IsZero() && rec.Timestamp.UnixMilli() < 0 {
+		return fmt.Errorf("%w: timestamp %v is before 1970", ErrInvalidRecord, rec.Timestamp)
+	}
 	t, err := p.topic(rec.Topic)
 	if err != nil {
 		return err

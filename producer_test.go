@@ -328,6 +328,7 @@ func TestSendErrors(t *testing.T) {
 		{"bad topic", Record{Topic: "a/b", Value: []byte("x")}, ErrInvalidRecord},
 		{"dot topic", Record{Topic: "..", Value: []byte("x")}, ErrInvalidRecord},
 		{"nil key and value", Record{Topic: topic}, ErrInvalidRecord},
+		{"timestamp before 1970", Record{Topic: topic, Value: []byte("x"), Timestamp: time.UnixMilli(-1)}, ErrInvalidRecord},
 		{"too large", Record{Topic: topic, Value: make([]byte, 10_000)}, ErrRecordTooLarge},
 		{"unknown partition", Record{Topic: topic, Value: []byte("x"), Partition: new(int32(3))}, ErrUnknownPartition},
 		{"negative partition", Record{Topic: topic, Value: []byte("x"), Partition: new(int32(-2))}, ErrUnknownPartition},

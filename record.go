@@ -28,6 +28,9 @@ type Record struct {
 	// the partitioner choose, so partition 0 is asked for as new(int32(0)).
 	Partition *int32
 	// Timestamp is the record's create time; the zero time means now.
+	// Times before 1970 are refused, as the Java client refuses negative
+	// timestamps: Kafka counts milliseconds since the epoch, and -1
+	// means no timestamp.
 	Timestamp time.Time
 }
 
