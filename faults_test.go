@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,8 +21,9 @@ import (
 )
 
 // Each of these codes means the broker's view of our sequences differs
-// from ours: the producer must bump its epoch (KIP-360) with one
-// InitProducerId and resend without losing, duplicating or reordering.
+// from ours: the producer must bump its epoch (KIP-360) and resend
+// without losing, duplicating or reordering. It bumps the epoch itself,
+// keeping its producer id, as the Java client does: no InitProducerId.
 func TestEpochBumpOnSequenceErrors(t *testing.T) {
 	for _, code := range []*kerr.Error{kerr.OutOfOrderSequenceNumber, kerr.UnknownProducerID, kerr.InvalidProducerEpoch} {
 		t.Run(code.Message, func(t *testing.T) {
@@ -38,9 +41,71 @@ func TestEpochBumpOnSequenceErrors(t *testing.T) {
 			fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: code})
 			futs := append(first, sendMoreNumbered(t, p, topic, 50, 500)...)
 			requireExactlyOnceInOrder(t, env, topic, futs)
-			require.Equal(t, 2, inits.Hits(), "one InitProducerId to bump the epoch")
+			require.Equal(t, 1, inits.Hits(), "the epoch is bumped without InitProducerId")
+			got := env.consumeExactly(topic, len(futs))
+			require.Equal(t, got[0].ProducerID, got[len(got)-1].ProducerID, "the same producer id")
+			require.Equal(t, got[0].ProducerEpoch+1, got[len(got)-1].ProducerEpoch, "the next epoch")
 		})
 	}
+}
+
+// A batch given up after an epoch bump may still reach its broker late.
+// The bump keeps the producer id and takes the next epoch, so the broker
+// refuses that batch once a batch of the new epoch was written; with a new
+// producer id, as InitProducerId hands an idempotent producer, it was
+// appended behind records sent after it.
+func TestLateBatchOfTheOldEpochIsRefused(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(2)
+	p := env.producerFor(topic, RequestTimeout(300*time.Millisecond), DeliveryTimeout(time.Minute), Linger(0),
+		RetryBackoff(10*time.Millisecond), RetryBackoffMax(20*time.Millisecond))
+	ctx := context.Background()
+	// The broker holds partition 0's requests for a second and a half,
+	// then appends them, while hold is set.
+	var hold atomic.Bool
+	hold.Store(true)
+	var held sync.WaitGroup
+	fake.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		for _, rt := range r.(*kmsg.ProduceRequest).Topics {
+			for _, rp := range rt.Partitions {
+				if rp.Partition == 0 && hold.Load() {
+					held.Add(1)
+					fake.SleepControl(func() { time.Sleep(1500 * time.Millisecond) })
+					held.Done()
+				}
+			}
+		}
+		return nil, nil, false
+	})
+	a, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(0)), Value: []byte("a")})
+	require.NoError(t, err)
+	// An answer on partition 1 asks for a new epoch; a's attempts time
+	// out meanwhile, and a is given up.
+	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Partitions: []int32{1}, Err: kerr.OutOfOrderSequenceNumber})
+	c, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(1)), Value: []byte("c")})
+	require.NoError(t, err)
+	_, err = c.Get(ctx)
+	require.NoError(t, err)
+	_, err = a.Get(ctx)
+	require.ErrorIs(t, err, ErrDeliveryUncertain)
+
+	hold.Store(false)
+	b, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(0)), Value: []byte("b")})
+	require.NoError(t, err)
+	_, err = b.Get(ctx)
+	require.NoError(t, err)
+	// a's requests reach the log only now, behind b: refused.
+	time.Sleep(100 * time.Millisecond)
+	held.Wait()
+	var p0 []string
+	for _, r := range env.consumeExactly(topic, 2) {
+		if r.Partition == 0 {
+			p0 = append(p0, string(r.Value))
+		}
+	}
+	require.Equal(t, []string{"b"}, p0, "a, sent before b, must not be written after it")
 }
 
 // franz-go#1484: a batch whose append was ambiguous (the broker wrote it
@@ -723,6 +788,26 @@ func TestBatchWithSequenceExpires(t *testing.T) {
 			env := newTestEnv(t)
 			fake := env.needFake()
 			topic := env.topic(1)
+			// For the bump that cannot finish, the first producer id comes
+			// with its epoch exhausted: the bump needs a new id, which the
+			// broker does not hand out until lifted.
+			var blockInit atomic.Bool
+			if tc == "epoch bump cannot finish" {
+				var answered atomic.Bool
+				fake.ControlKey(int16(kmsg.InitProducerID), func(r kmsg.Request) (kmsg.Response, error, bool) {
+					fake.KeepControl()
+					resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
+					switch {
+					case answered.CompareAndSwap(false, true):
+						resp.ProducerID, resp.ProducerEpoch = 1<<40, math.MaxInt16
+					case blockInit.Load():
+						resp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+					default:
+						return nil, nil, false
+					}
+					return resp, nil, true
+				})
+			}
 			d := &blackholeDialer{}
 			p := env.producerFor(topic, Dialer(d.dial), DeliveryTimeout(1500*time.Millisecond), RequestTimeout(time.Second),
 				Linger(0), RetryBackoff(20*time.Millisecond), RetryBackoffMax(100*time.Millisecond),
@@ -750,9 +835,9 @@ func TestBatchWithSequenceExpires(t *testing.T) {
 				})
 				lift = func() { d.drop("") }
 			case "epoch bump cannot finish":
-				init := fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.InitProducerID}, Err: kerr.CoordinatorLoadInProgress, Count: -1})
+				blockInit.Store(true)
 				fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.OutOfOrderSequenceNumber})
-				lift = init.Remove
+				lift = func() { blockInit.Store(false) }
 			}
 			futs := sendMoreNumbered(t, p, topic, 1, 11)
 			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -151,13 +152,12 @@ type sender struct {
 	lastMetaErr atomic.Pointer[error]
 	// An epoch bump (KIP-360) is wanted after a sequence gap or lost
 	// producer state; it waits until nothing is in flight and batches of
-	// unknown fate are resolved (at most request_timeout_ms), then asks
-	// InitProducerId for the next epoch of the current id.
+	// unknown fate are resolved (at most request_timeout_ms), then moves
+	// to the next epoch of the current id (startBump). bumping is set
+	// while a new id is asked for instead, the epoch being exhausted.
 	bumpWanted bool
 	bumpSince  time.Time // when the wanted bump began to wait
 	bumping    bool
-	bumpPID    int64
-	bumpEpoch  int16
 	// fatal is set when the producer cannot go on (fenced, not
 	// authorized to be idempotent); every batch then fails with it.
 	fatal error
@@ -866,16 +866,13 @@ func (s *sender) sendInitProducerID(b *brokerState, c *conn) {
 		s.pidRetryAt = time.Now().Add(s.cfg.retryBackoffMax)
 		return
 	}
+	// Without a transactional id the broker hands out a new id; epoch
+	// bumps happen here, not there (startBump).
 	req := protocol.InitProducerIdRequest{
 		TransactionalId:      nil,
 		TransactionTimeoutMs: int32(60000),
 		ProducerId:           -1,
 		ProducerEpoch:        -1,
-	}
-	if s.bumping && version >= 3 {
-		// KIP-360: v3 and later bump the epoch of the id we have; older
-		// brokers hand out a new id, which resets sequences as well.
-		req.ProducerId, req.ProducerEpoch = s.bumpPID, s.bumpEpoch
 	}
 	s.pidInFlight = true
 	c.send(&request{
@@ -911,12 +908,6 @@ func (s *sender) onProducerID(ev producerIDEvent) {
 		s.pidRetryAt = time.Now().Add(backoff(s.cfg.retryBackoff, s.cfg.retryBackoffMax, s.pidFailures))
 		s.cfg.logger.Warn("kafka: InitProducerId failed", "err", err)
 		switch {
-		case s.bumping && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.UnknownProducerID) ||
-			errors.Is(err, protocol.InvalidProducerIDMapping)):
-			// The broker no longer knows the id we asked to bump: start
-			// over with a new one.
-			s.bumpPID, s.bumpEpoch = -1, -1
-			s.pidRetryAt = time.Time{}
 		case isFatal(err):
 			s.setFatal(fmt.Errorf("InitProducerId: %w", err))
 		case !IsRetriable(err):
@@ -1035,13 +1026,24 @@ func (s *sender) notWritten(b *batch) {
 	p.mu.Unlock()
 }
 
-// startBump forgets the current epoch so that maintain asks for the next
-// one; sends stop until it comes.
+// startBump moves to the next epoch. An idempotent producer bumps its
+// epoch itself, as the Java client does (KIP-360): the broker takes the
+// next epoch of a producer id it knows, with sequences from zero, and
+// refuses the old epoch from then on, so a batch of the old epoch that
+// reaches it late cannot land behind newer records. An InitProducerId
+// without a transactional id would hand out a new producer id instead,
+// whose records the broker orders apart from the old id's. Only an
+// exhausted epoch takes a new id; sends stop until it comes.
 func (s *sender) startBump() {
 	s.bumpWanted = false
 	s.bumpSince = time.Time{}
+	if s.producerID >= 0 && s.epoch >= 0 && s.epoch < math.MaxInt16 {
+		s.epoch++
+		s.cfg.logger.Info("kafka: bumped producer epoch", "producer_id", s.producerID, "epoch", s.epoch)
+		s.finishBump()
+		return
+	}
 	s.bumping = true
-	s.bumpPID, s.bumpEpoch = s.producerID, s.epoch
 	s.producerID, s.epoch = -1, -1
 	s.pidRetryAt = time.Time{}
 }
