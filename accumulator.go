@@ -52,6 +52,10 @@ type batch struct {
 	// v13 and later), to match the answer even if metadata changed since.
 	topicID   protocol.UUID
 	ambiguous bool // an attempt may have been appended without our knowing
+	// partOfAmbiguous marks a part of a split batch that may be in the
+	// log whole: the broker would not take the part for a duplicate, so
+	// an OUT_OF_ORDER_SEQUENCE_NUMBER answer proves nothing about it.
+	partOfAmbiguous bool
 	// splitUp marks a batch replaced by its halves (KIP-126), which now
 	// hold its records.
 	splitUp bool

@@ -161,6 +161,73 @@ func TestMessageTooLargeSplitsBatch(t *testing.T) {
 	require.GreaterOrEqual(t, p.MetricsSnapshot().BatchesSplit, int64(3))
 }
 
+// A batch whose first attempt was lost on the way, and whose retry the
+// broker refuses as too large, is split like any other: a broker checks
+// the size before it looks for duplicates, so resending it whole only met
+// the same answer until the delivery timeout.
+func TestTooLargeAfterALostAttemptSplits(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := fmt.Sprintf("too-large-%d", time.Now().UnixNano())
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
+	limit := kmsg.NewCreateTopicsRequestTopicConfig()
+	limit.Name, limit.Value = "max.message.bytes", kmsg.StringPtr("4096")
+	rt.Configs = append(rt.Configs, limit)
+	req.Topics = append(req.Topics, rt)
+	require.Zero(t, env.admin(req).(*kmsg.CreateTopicsResponse).Topics[0].ErrorCode)
+
+	var dropped atomic.Bool
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if dropped.CompareAndSwap(false, true) {
+			return nil, errors.New("dropped by the test"), true
+		}
+		return nil, nil, false
+	})
+	p := env.producerFor(topic, Linger(50*time.Millisecond), BatchSize(1<<20), DeliveryTimeout(10*time.Second),
+		RequestTimeout(time.Second), RetryBackoff(10*time.Millisecond), RetryBackoffMax(50*time.Millisecond))
+	futs := make([]Future, 0, 100)
+	for i := range 100 {
+		f, err := p.Send(context.Background(), Record{Topic: topic, Value: fmt.Appendf(nil, "%d|%0200d", i, i)})
+		require.NoError(t, err)
+		futs = append(futs, f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, f := range futs {
+		_, err := f.Get(ctx)
+		require.NoError(t, err, "record %d", i)
+	}
+	require.True(t, dropped.Load())
+	got := env.consumeExactly(topic, 100)
+	for i, r := range got {
+		require.Equal(t, fmt.Sprintf("%d|%0200d", i, i), string(r.Value))
+	}
+}
+
+// An OUT_OF_ORDER_SEQUENCE_NUMBER answer proves a batch unwritten (the
+// broker would have called a written one a duplicate), except for a part
+// of a split batch that may be in the log whole: the broker matches
+// duplicates by their whole sequence range, which the part does not have.
+func TestPartOfAmbiguousBatchStaysOfUnknownFate(t *testing.T) {
+	s := &sender{producerID: 7, epoch: 3}
+	p := &partition{}
+	part := &batch{part: p, seqSet: true, producerID: 7, epoch: 3, baseSeq: 0, partOfAmbiguous: true}
+	later := &batch{part: p, seqSet: true, producerID: 7, epoch: 3, baseSeq: 10, ambiguous: true}
+	p.batches = []*batch{part, later}
+	s.notWritten(part)
+	require.True(t, part.ambiguous, "its whole may be in the log")
+	require.True(t, later.ambiguous, "nothing was proven about later sequences")
+
+	plain := &batch{part: p, seqSet: true, producerID: 7, epoch: 3, baseSeq: 5, ambiguous: true}
+	p.batches = []*batch{plain, later}
+	s.notWritten(plain)
+	require.False(t, plain.ambiguous)
+	require.False(t, later.ambiguous, "sequences are written in order")
+}
+
 // A single record that the broker refuses as too large cannot be split:
 // it fails with its size, and later records still go.
 func TestSingleRecordTooLargeFails(t *testing.T) {

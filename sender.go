@@ -1009,6 +1009,12 @@ const maxUnackedPerPartition = 5
 // written and has left the broker's memory; b then stays of unknown fate.
 func (s *sender) notWritten(b *batch) {
 	p := b.part
+	if b.partOfAmbiguous {
+		// The batch it was split from may be in the log whole, with
+		// sequences this part does not match.
+		b.ambiguous = true
+		return
+	}
 	if p.seqConfirmed && b.seqSet && b.producerID == s.producerID && b.epoch == s.epoch &&
 		seqBefore(seqAdd(b.baseSeq, b.numRecords()), p.ackedEnd) {
 		s.log("batch written before a later acknowledged one, but the broker no longer knows it",
@@ -1020,7 +1026,7 @@ func (s *sender) notWritten(b *batch) {
 	p.mu.Lock()
 	for _, q := range p.batches {
 		if q.seqSet && q.epoch == b.epoch && q.producerID == b.producerID && !seqBefore(q.baseSeq, b.baseSeq) {
-			q.ambiguous = false
+			q.ambiguous, q.partOfAmbiguous = false, false
 		}
 	}
 	p.mu.Unlock()
@@ -1700,14 +1706,11 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 		s.requestBump(err)
 		s.retryOrFail(b, err, now)
 	case errors.Is(err, protocol.MessageTooLarge) || errors.Is(err, protocol.RecordListTooLarge):
-		if b.ambiguous {
-			// An earlier attempt may be in the log whole; halves with
-			// its sequences could not be recognised as duplicates, so
-			// it goes again whole (a broker that appended it once
-			// does not find it too large).
-			s.retryOrFail(b, err, now)
-			return
-		}
+		// Split even when an earlier attempt may be in the log: a broker
+		// checks a batch's size before it looks for duplicates, and
+		// sending it whole again only meets the same answer until the
+		// delivery timeout. Its halves keep its sequences and its
+		// unknown fate (partOfAmbiguous).
 		s.finishInFlight(b)
 		if b.numRecords() > 1 {
 			s.split(b, err, now)
@@ -1766,7 +1769,9 @@ func (s *sender) split(b *batch, cause error, now time.Time) {
 			baseSeq:    seqAdd(b.baseSeq, int32(h*mid)),
 			ambiguous:  b.ambiguous,
 			sent:       b.sent,
-			full:       true,
+
+			partOfAmbiguous: b.ambiguous || b.partOfAmbiguous,
+			full:            true,
 		}
 		nb.setBuffer(s.acc.pool.getBuf(size + protocol.RecordBatchHeaderSize))
 		for i := range part {
