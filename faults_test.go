@@ -58,6 +58,11 @@ func TestLateBatchOfTheOldEpochIsRefused(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(2)
+	// Partition 1's leader is another broker, whose connection the
+	// held requests do not block.
+	if l0 := fake.LeaderFor(topic, 0); fake.LeaderFor(topic, 1) == l0 {
+		require.NoError(t, fake.MoveTopicPartition(topic, 1, (l0+1)%3))
+	}
 	p := env.producerFor(topic, RequestTimeout(300*time.Millisecond), DeliveryTimeout(time.Minute), Linger(0),
 		RetryBackoff(10*time.Millisecond), RetryBackoffMax(20*time.Millisecond))
 	ctx := context.Background()
@@ -66,12 +71,17 @@ func TestLateBatchOfTheOldEpochIsRefused(t *testing.T) {
 	var hold atomic.Bool
 	hold.Store(true)
 	var held sync.WaitGroup
+	arrived := make(chan struct{}, 1)
 	fake.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
 		for _, rt := range r.(*kmsg.ProduceRequest).Topics {
 			for _, rp := range rt.Partitions {
 				if rp.Partition == 0 && hold.Load() {
 					held.Add(1)
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
 					fake.SleepControl(func() { time.Sleep(1500 * time.Millisecond) })
 					held.Done()
 				}
@@ -81,6 +91,7 @@ func TestLateBatchOfTheOldEpochIsRefused(t *testing.T) {
 	})
 	a, err := p.Send(ctx, Record{Topic: topic, Partition: new(int32(0)), Value: []byte("a")})
 	require.NoError(t, err)
+	<-arrived
 	// An answer on partition 1 asks for a new epoch; a's attempts time
 	// out meanwhile, and a is given up.
 	fake.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Partitions: []int32{1}, Err: kerr.OutOfOrderSequenceNumber})
@@ -106,6 +117,76 @@ func TestLateBatchOfTheOldEpochIsRefused(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"b"}, p0, "a, sent before b, must not be written after it")
+}
+
+// A batch answered OUT_OF_ORDER_SEQUENCE_NUMBER while an earlier batch of
+// its partition is still on its way (held at the old leader when the
+// leader moved) is retried without an epoch bump, as the Java client does
+// (TransactionManager.canRetry): the earlier one may still land. Bumping
+// failed the earlier batch as uncertain once its retry timed out too,
+// although the cluster recovered well within delivery_timeout_ms.
+func TestOutOfOrderBehindAnEarlierBatchIsRetried(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(3)
+	// A partition on every broker: metadata requests never queue behind
+	// the held produce request.
+	for i := range int32(3) {
+		require.NoError(t, fake.MoveTopicPartition(topic, i, i))
+	}
+	const rt = 500 * time.Millisecond
+	p := env.producerFor(topic, RequestTimeout(rt), Linger(time.Millisecond), MetadataMaxAge(50*time.Millisecond),
+		RetryBackoff(10*time.Millisecond), RetryBackoffMax(50*time.Millisecond), DeliveryTimeout(20*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	send := func(from, to int) []Future {
+		var out []Future
+		for i := from; i < to; i++ {
+			f, err := p.Send(ctx, Record{Topic: topic, Value: fmt.Appendf(nil, "%d", i), Partition: new(int32(0))})
+			require.NoError(t, err)
+			out = append(out, f)
+		}
+		return out
+	}
+	for _, f := range send(0, 10) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	var armed atomic.Bool
+	armed.Store(true)
+	var n atomic.Int32
+	arrived := make(chan struct{}, 1)
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if !armed.Load() {
+			return nil, nil, false
+		}
+		switch n.Add(1) {
+		case 1: // A at the old leader
+			arrived <- struct{}{}
+			fake.SleepControl(func() { time.Sleep(rt + 300*time.Millisecond) })
+		case 3: // A's retry at the new leader, behind B
+			fake.SleepControl(func() { time.Sleep(rt + 300*time.Millisecond) })
+		}
+		return nil, nil, false
+	})
+	a := send(10, 20)
+	<-arrived
+	require.NoError(t, fake.MoveTopicPartition(topic, 0, 1))
+	time.Sleep(200 * time.Millisecond) // metadata_max_age_ms brings the new leader
+	b := send(20, 30)
+	for i, f := range append(a, b...) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err, "record %d", 10+i)
+	}
+	armed.Store(false)
+	var p0 []string
+	for _, r := range env.consumeExactly(topic, 30) {
+		p0 = append(p0, string(r.Value))
+	}
+	for i, v := range p0 {
+		require.Equal(t, fmt.Sprint(i), v)
+	}
 }
 
 // franz-go#1484: a batch whose append was ambiguous (the broker wrote it

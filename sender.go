@@ -1678,9 +1678,10 @@ func (s *sender) onPartitionResponse(b *batch, pr *protocol.PartitionProduceResp
 			// (KIP-951 skips the backoff in this case).
 			s.skipBackoff(p)
 		}
-	case errors.Is(err, protocol.OutOfOrderSequenceNumber) && s.hasEarlierRetry(p, b):
-		// An earlier batch of this partition failed, so the broker saw a
-		// gap: this batch goes again after it, in order.
+	case errors.Is(err, protocol.OutOfOrderSequenceNumber) && (s.hasEarlierRetry(p, b) || s.hasEarlierUnacked(p, b)):
+		// An earlier batch of this partition failed or is still on its
+		// way (at a leader that lost the partition, say), so the broker
+		// saw a gap: this batch goes again after it, in order.
 		s.notWritten(b)
 		s.retryOrFail(b, err, now)
 	case s.txn != nil && (errors.Is(err, protocol.InvalidProducerEpoch) || errors.Is(err, protocol.ProducerFenced)):
@@ -1809,6 +1810,21 @@ func (s *sender) hasEarlierRetry(p *partition, b *batch) bool {
 		}
 	}
 	return false
+}
+
+// hasEarlierUnacked reports whether b is not the next batch the broker
+// expects: a batch of a lower sequence is not acknowledged yet, wherever
+// it is. The Java client retries such a batch without an epoch bump
+// (TransactionManager.canRetry), for the earlier one may still land.
+func (s *sender) hasEarlierUnacked(p *partition, b *batch) bool {
+	if !b.seqSet || b.producerID != s.producerID || b.epoch != s.epoch {
+		return false
+	}
+	next := int32(0)
+	if p.seqConfirmed {
+		next = p.ackedEnd
+	}
+	return b.baseSeq != next
 }
 
 // seqAdd advances a sequence number by n, wrapping at 2^31.
