@@ -511,6 +511,41 @@ func TestTopicRecreatedWithFewerPartitions(t *testing.T) {
 	require.Len(t, env.consumeExactly(topic, len(ok)+len(ok2)), len(ok)+len(ok2))
 }
 
+// A topic created again starts its leader epochs again under a new topic
+// id; the producer must follow the new leader though its epoch is lower
+// than the one it knew. It kept the old leader, and every record to the
+// partition failed at the delivery timeout, for good.
+func TestTopicRecreatedWithLowerLeaderEpochs(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	// Leader moves raise the partition's leader epoch to 6.
+	for i := range 6 {
+		require.NoError(t, fake.MoveTopicPartition(topic, 0, int32(i%3)))
+	}
+	p := env.producerFor(topic, RetryBackoff(20*time.Millisecond), RetryBackoffMax(100*time.Millisecond),
+		DeliveryTimeout(5*time.Second), RequestTimeout(2*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("old")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	oldLeader := fake.LeaderFor(topic, 0)
+
+	env.deleteTopic(topic)
+	env.createTopic(topic, 1)
+	if fake.LeaderFor(topic, 0) == oldLeader {
+		require.NoError(t, fake.MoveTopicPartition(topic, 0, (oldLeader+1)%3))
+	}
+	futs := sendNumbered(t, p, topic, 10)
+	for i, f := range futs {
+		_, err := f.Get(ctx)
+		require.NoError(t, err, "record %d", i)
+	}
+	requireExactlyOnceInOrder(t, env, topic, futs)
+}
+
 // Failover: after MoveTopicPartition the producer finds the new leader
 // from the NOT_LEADER_OR_FOLLOWER answer (KIP-951) or a prompt metadata
 // refresh. The figure is logged; the bound only catches a throttled

@@ -779,11 +779,13 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	if old := t.parts.Load(); old != nil {
 		parts = *old
 	}
+	// A topic deleted and created again has a new id (KIP-516), and its
+	// leader epochs start again: what we knew of the old one is void.
 	recreated := false
-	if old := t.meta.Load(); old != nil && len(m.partitions) < len(old.partitions) {
+	if old := t.meta.Load(); old != nil {
 		var none protocol.UUID
 		recreated = old.id != none && m.id != none && m.id != old.id
-		if !recreated {
+		if !recreated && len(m.partitions) < len(old.partitions) {
 			// A broker whose view lags (partitions were just added)
 			// answers with fewer: keep what we know of the others, so
 			// keys do not move between partitions and back.
@@ -801,8 +803,9 @@ func (s *sender) applyTopicMeta(t *topicState, m *topicMeta) {
 	}
 	for i, pm := range m.partitions {
 		p := parts[i]
-		// A leader hint newer than this metadata wins (KIP-951).
-		if pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
+		// A leader hint newer than this metadata wins (KIP-951), unless
+		// it was of the topic's former self.
+		if !recreated && pm.epoch >= 0 && p.epoch > pm.epoch && p.leader >= 0 {
 			continue
 		}
 		if pm.leader >= 0 && pm.leader != p.leader && p.leader >= 0 {
