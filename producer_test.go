@@ -473,6 +473,37 @@ func TestIdleTopicLeavesMetadataRequests(t *testing.T) {
 	require.ElementsMatch(t, []string{active, idle}, lastAsked(), "back once a record went to it")
 }
 
+// The backoff between metadata requests grows while a Send waits for a
+// topic that does not exist, but it is for asking about that topic again:
+// a topic never asked about is asked about at once, during that wait and
+// after it gave up. Before, it waited out the other topic's backoff,
+// seconds with this retry_backoff_max_ms.
+func TestMissingTopicsBackoffDoesNotDelayOthers(t *testing.T) {
+	env := newTestEnv(t)
+	p := env.producer(MaxBlock(6*time.Second), RetryBackoff(50*time.Millisecond), RetryBackoffMax(30*time.Second),
+		AllowAutoCreateTopics(false))
+	ctx := context.Background()
+	missing := make(chan error, 1)
+	go func() {
+		_, err := p.Send(ctx, Record{Topic: fmt.Sprintf("missing-%d", time.Now().UnixNano()), Value: []byte("x")})
+		missing <- err
+	}()
+	prompt := func(what string) {
+		t.Helper()
+		// Far below the backoff grown by then (2.5 s and more).
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := p.Send(sctx, Record{Topic: env.topic(1), Value: []byte("x")})
+		require.NoError(t, err, what)
+	}
+	time.Sleep(4 * time.Second)
+	prompt("while the other Send waits")
+	err := <-missing
+	require.ErrorIs(t, err, ErrMetadataTimeout)
+	require.ErrorIs(t, err, UnknownTopicOrPartition)
+	prompt("after the other Send gave up")
+}
+
 // A metadata_max_age_ms below the sender's one-second tick is kept too:
 // an idle producer asks again every age, not every second.
 func TestShortMetadataMaxAge(t *testing.T) {

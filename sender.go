@@ -457,6 +457,11 @@ func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
 // idle connections, and returns when it next wants to run.
 func (s *sender) maintain(now time.Time) time.Time {
 	var next time.Time
+	// fresh is set for a topic a Send waits for that was never answered
+	// about: the backoff between metadata requests is for asking again,
+	// and one grown by another topic must not hold it up (the Java
+	// client backs off only after failed requests).
+	fresh := false
 	// Topics a Send waits for, or partitions without a leader that hold
 	// records, want a refresh.
 	if !s.metaWanted {
@@ -478,6 +483,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 				// the Send gave up.
 				if t.wantParts.Load() > 0 {
 					s.metaNew = true
+					fresh = fresh || t.missing.Load() == nil
 				}
 			} else if len(m.available) < len(m.partitions) && leaderlessWithRecords(t) {
 				s.metaWanted = true
@@ -505,8 +511,13 @@ func (s *sender) maintain(now time.Time) time.Time {
 			next = earliest(orFar(next), due)
 		}
 	}
+	if !s.metaWanted && !s.metaNew && s.metaFailures == 0 {
+		// Nothing is left to ask again (the Sends that waited gave
+		// up): the next question starts without a backoff.
+		s.metaRetries, s.metaRetryAt = 0, time.Time{}
+	}
 	if (s.metaWanted || s.metaNew) && !s.metaInFlight {
-		if now.Before(s.metaRetryAt) {
+		if now.Before(s.metaRetryAt) && !(fresh && s.metaFailures == 0) {
 			next = s.metaRetryAt
 		} else if b, c := s.anyConn(now); c != nil {
 			s.sendMetadata(b, c, !s.metaWanted)
