@@ -451,7 +451,6 @@ func (p *Producer) Close(ctx context.Context) error {
 		go p.shutdown()
 		return p.closeErr
 	}
-	p.closingG.Store(goid())
 	p.closeErr = waitResults(ctx, p.acc.incompleteResults())
 	if p.closeErr == nil && p.txn != nil {
 		p.txn.abortOnClose(ctx)
@@ -465,6 +464,8 @@ func (p *Producer) Close(ctx context.Context) error {
 func (p *Producer) shutdown() {
 	// Closed after closeErr is set: later calls read it once it is.
 	defer close(p.closeDone)
+	// The callbacks of records failed below run here.
+	p.closingG.Store(goid())
 	s := p.sender
 	<-s.done
 	// A Send still in progress appends under its partition's lock
