@@ -178,7 +178,15 @@ func (p *Producer) send(ctx context.Context, rec *Record, cb func(RecordMetadata
 		}
 		info.headerSize = int32(n)
 	}
+	if p.txn != nil {
+		if err := p.txn.enterSend(); err != nil {
+			return err
+		}
+	}
 	res, idx, err := p.acc.appendRecord(ctx, parts[pid], ts, rec.Key, rec.Value, rec.Headers, size, cb, info, &deadline)
+	if p.txn != nil {
+		p.txn.exitSend()
+	}
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,12 @@ type txnManager struct {
 	// started is set once a partition or offsets joined the current
 	// transaction, so the broker has something to end.
 	started atomic.Bool
+	// gate orders Sends with the end of a transaction: a Send holds it
+	// shared from its state check until its record is buffered, and
+	// CommitTransaction and AbortTransaction take it to change the
+	// state. So a record is either in the transaction they end, whose
+	// flush waits for it, or refused; none slips into the gap between.
+	gate sync.RWMutex
 	// startedAt is when started was set (Unix nanoseconds): the
 	// coordinator times the transaction from its first partition.
 	startedAt atomic.Int64
@@ -131,6 +137,29 @@ func (tm *txnManager) checkSend() error {
 	}
 	return fmt.Errorf("%w: Send needs an open transaction (BeginTransaction); the producer is %s", ErrTransactionState, txnStateNames[tm.state.Load()])
 }
+
+// enterSend checks, for a Send about to buffer its record, that a
+// transaction is open, and keeps it open until exitSend. A Send from a
+// callback does not wait for a commit or abort that is starting: the
+// record it would wait behind may need this goroutine to complete.
+func (tm *txnManager) enterSend() error {
+	if !tm.gate.TryRLock() {
+		if tm.p.inCallback() {
+			return fmt.Errorf("%w: a commit or abort is starting", ErrTransactionState)
+		}
+		tm.gate.RLock()
+	}
+	if tm.state.Load() != txnInTransaction {
+		tm.gate.RUnlock()
+		if err := tm.checkSend(); err != nil {
+			return err
+		}
+		return tm.stateErr("Send")
+	}
+	return nil
+}
+
+func (tm *txnManager) exitSend() { tm.gate.RUnlock() }
 
 // fail dooms the current transaction with err, the first error wins.
 func (tm *txnManager) fail(err error) {
@@ -428,7 +457,10 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 	defer tm.opMu.Unlock()
 	// A commit whose context ended while EndTxn was out left the state
 	// committing (below): only this retry may follow, as in Java.
-	if tm.state.Load() != txnCommitting && !tm.state.CompareAndSwap(txnInTransaction, txnCommitting) {
+	tm.gate.Lock()
+	committing := tm.state.Load() == txnCommitting || tm.state.CompareAndSwap(txnInTransaction, txnCommitting)
+	tm.gate.Unlock()
+	if !committing {
 		if err := tm.checkSend(); err != nil {
 			return err
 		}
@@ -475,9 +507,14 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	}
 	tm.opMu.Lock()
 	defer tm.opMu.Unlock()
-	switch st := tm.state.Load(); st {
-	case txnInTransaction, txnAbortable, txnAborting:
+	tm.gate.Lock()
+	st := tm.state.Load()
+	if st == txnInTransaction || st == txnAbortable || st == txnAborting {
 		tm.state.Store(txnAborting)
+	}
+	tm.gate.Unlock()
+	switch st {
+	case txnInTransaction, txnAbortable, txnAborting:
 	case txnFatal:
 		return tm.checkSend()
 	default:
@@ -534,10 +571,15 @@ func (tm *txnManager) abortOnClose(ctx context.Context) {
 		return
 	}
 	defer tm.opMu.Unlock()
-	if st := tm.state.Load(); st != txnInTransaction && st != txnAbortable {
+	tm.gate.Lock()
+	st := tm.state.Load()
+	if st == txnInTransaction || st == txnAbortable {
+		tm.state.Store(txnAborting)
+	}
+	tm.gate.Unlock()
+	if st != txnInTransaction && st != txnAbortable {
 		return
 	}
-	tm.state.Store(txnAborting)
 	ctx, cancel := context.WithTimeout(ctx, tm.cfg.maxBlock)
 	defer cancel()
 	if err := tm.endTxn(ctx, false); err != nil {
@@ -959,6 +1001,10 @@ func (s *sender) onTxnAbort(ev txnAbortEvent) {
 // txnHold reports whether p must wait to be added to the current
 // transaction, and collects it for AddPartitionsToTxn.
 func (s *sender) txnHold(p *partition) bool {
+	if st := s.txn.state.Load(); st != txnInTransaction && st != txnCommitting && st != txnAbortable {
+		// No transaction to add it to: an abort drops the records.
+		return true
+	}
 	gen := s.txn.gen.Load()
 	if p.txnGen == gen {
 		return false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,6 +189,79 @@ func TestCloseAbortsTheOpenTransaction(t *testing.T) {
 	txnRecords(t, q, topic, "next", 2)
 	require.NoError(t, q.CommitTransaction(ctx))
 	requireCommitted(t, env, topic, "next", 2)
+}
+
+// A Send still waiting for its topic's metadata when CommitTransaction
+// ends the transaction must not slip its record into the next one (or
+// into none the producer knows of): it fails with ErrTransactionState.
+func TestSendStraddlingACommitJoinsNoLaterTransaction(t *testing.T) {
+	env := newTestEnv(t)
+	first := env.topic(1)
+	late := fmt.Sprintf("late-%d", time.Now().UnixNano())
+	ctx := context.Background()
+	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), MaxBlock(20*time.Second), AllowAutoCreateTopics(false))
+	require.NoError(t, p.InitTransactions(ctx))
+	require.NoError(t, p.BeginTransaction())
+	for _, f := range txnRecords(t, p, first, "a", 1) {
+		_, err := f.Get(ctx)
+		require.NoError(t, err)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		_, err := p.Send(ctx, Record{Topic: late, Value: []byte("straddler")})
+		sent <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the Send waits for metadata
+	require.NoError(t, p.CommitTransaction(ctx))
+	env.createTopic(late, 1)
+	require.ErrorIs(t, <-sent, ErrTransactionState)
+
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, late, "next", 1)
+	require.NoError(t, p.CommitTransaction(ctx))
+	requireCommitted(t, env, late, "next", 1)
+}
+
+// Sends racing BeginTransaction and AbortTransaction: each fails with a
+// transaction error or is buffered in a transaction that is then aborted.
+// The abort waited for partition adds with a WaitGroup the sender could
+// add to meanwhile, which sync.WaitGroup forbids (a panic).
+func TestSendsRacingAborts(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(4)
+	ctx := context.Background()
+	p := env.producer(TransactionalID(txnID(t)), Linger(0))
+	require.NoError(t, p.InitTransactions(ctx))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := p.Send(ctx, Record{Topic: topic, Value: fmt.Appendf(nil, "%d-%d", g, i)})
+				if err != nil && !errors.Is(err, ErrTransactionState) {
+					t.Errorf("send: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	for range 200 {
+		require.NoError(t, p.BeginTransaction())
+		require.NoError(t, p.AbortTransaction(ctx))
+	}
+	close(stop)
+	wg.Wait()
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, "last", 1)
+	require.NoError(t, p.CommitTransaction(ctx))
+	requireCommitted(t, env, topic, "last", 1)
 }
 
 func TestSendOffsetsToTransaction(t *testing.T) {
