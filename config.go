@@ -60,6 +60,7 @@ type config struct {
 	maxInFlightSet      bool
 	compressionName     string
 	compressionLevel    int
+	codecLevels         map[compress.Codec]int // compression.<codec>.level properties
 	partitioner         Partitioner
 	ignoreKeys          bool
 	metadataMaxAge      time.Duration
@@ -435,6 +436,14 @@ func (c *config) validate() error {
 	codec, err := compress.ParseCodec(c.compressionName)
 	if err != nil {
 		return configError("compression_type", "must be none, gzip, snappy, lz4 or zstd, got %q", c.compressionName)
+	}
+	for cd, level := range c.codecLevels {
+		if err := compress.ValidateLevel(cd, level); err != nil {
+			return configError("compression."+cd.String()+".level", "%v", err)
+		}
+	}
+	if l, ok := c.codecLevels[codec]; ok && c.compressionLevel == compress.DefaultLevel {
+		c.compressionLevel = l
 	}
 	if err := compress.ValidateLevel(codec, c.compressionLevel); err != nil {
 		return configError("compression_level", "%v", err)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kpgo/kafka/compress"
 )
 
 func TestInvalidOptions(t *testing.T) {
@@ -181,4 +183,31 @@ func TestTypedProducerNeedsSerializers(t *testing.T) {
 	p, err := NewTypedProducer(StringSerializer(), BytesSerializer(), BootstrapServers("127.0.0.1:1"))
 	require.NoError(t, err)
 	require.NoError(t, p.Close(context.Background()))
+}
+
+// Each compression.<codec>.level property (KIP-390) applies to its own
+// codec only, as in the Java client; all three used to set one level,
+// the last name in sorted order winning.
+func TestCodecLevelProperties(t *testing.T) {
+	configFrom := func(props map[string]string) (config, error) {
+		opts, err := OptionsFromMap(props)
+		require.NoError(t, err)
+		cfg := defaultConfig()
+		for _, o := range opts {
+			o.apply(&cfg)
+		}
+		return cfg, cfg.validate()
+	}
+	cfg, err := configFrom(map[string]string{"compression.type": "gzip", "compression.gzip.level": "9", "compression.zstd.level": "19"})
+	require.NoError(t, err)
+	require.Equal(t, 9, cfg.compressionLevel)
+	cfg, err = configFrom(map[string]string{"compression.type": "lz4", "compression.lz4.level": "9", "compression.zstd.level": "3"})
+	require.NoError(t, err)
+	require.Equal(t, 9, cfg.compressionLevel)
+	cfg, err = configFrom(map[string]string{"compression.type": "zstd", "compression.gzip.level": "9"})
+	require.NoError(t, err)
+	require.Equal(t, compress.DefaultLevel, cfg.compressionLevel, "gzip's level is not zstd's")
+	_, err = configFrom(map[string]string{"compression.type": "zstd", "compression.gzip.level": "99"})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.Contains(t, err.Error(), "compression.gzip.level")
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kpgo/kafka/compress"
 )
 
 // property turns one property value into an option.
@@ -19,6 +21,19 @@ func intProp(f func(int) Option) property {
 		}
 		return f(n), nil
 	}
+}
+
+// codecLevelProp is a KIP-390 level of one codec: it applies only when
+// that codec is the compression_type, as in the Java client.
+func codecLevelProp(codec compress.Codec) property {
+	return intProp(func(n int) Option {
+		return optionFunc(func(c *config) {
+			if c.codecLevels == nil {
+				c.codecLevels = map[compress.Codec]int{}
+			}
+			c.codecLevels[codec] = n
+		})
+	})
 }
 
 func msProp(f func(time.Duration) Option) property {
@@ -85,9 +100,9 @@ var properties = map[string]property{
 		return CompressionType(strings.TrimSpace(v)), nil
 	},
 	"compression_level":                      intProp(CompressionLevel),
-	"compression_gzip_level":                 intProp(CompressionLevel),
-	"compression_lz4_level":                  intProp(CompressionLevel),
-	"compression_zstd_level":                 intProp(CompressionLevel),
+	"compression_gzip_level":                 codecLevelProp(compress.Gzip),
+	"compression_lz4_level":                  codecLevelProp(compress.LZ4),
+	"compression_zstd_level":                 codecLevelProp(compress.Zstd),
 	"metadata_max_age_ms":                    msProp(MetadataMaxAge),
 	"metadata_max_idle_ms":                   msProp(MetadataMaxIdle),
 	"allow_auto_create_topics":               boolProp(AllowAutoCreateTopics),
