@@ -10,14 +10,21 @@
 package kafkatest
 
 import (
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // Cluster is a running in-process cluster.
 type Cluster struct {
-	fake *kfake.Cluster
+	fake      *kfake.Cluster
+	closeOnce sync.Once
+	// closedAddrs are the addresses the brokers had when Close ran:
+	// kfake answers ListenAddrs only while it runs.
+	closedAddrs atomic.Pointer[[]string]
 }
 
 type config struct {
@@ -70,6 +77,17 @@ func NewCluster(opts ...Option) (*Cluster, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.brokers < 1 {
+		return nil, fmt.Errorf("kafkatest: Brokers must be at least 1, got %d", cfg.brokers)
+	}
+	for _, t := range cfg.order {
+		if n := cfg.topics[t]; n < 1 {
+			return nil, fmt.Errorf("kafkatest: SeedTopic %q needs at least 1 partition, got %d", t, n)
+		}
+	}
+	if cfg.autoCreate && cfg.autoParts < 1 {
+		return nil, fmt.Errorf("kafkatest: AutoCreateTopics needs at least 1 partition, got %d", cfg.autoParts)
+	}
 	kopts := []kfake.Opt{kfake.NumBrokers(cfg.brokers)}
 	// Seed topics grouped by partition count, as kfake takes them.
 	for _, t := range cfg.order {
@@ -89,8 +107,14 @@ func NewCluster(opts ...Option) (*Cluster, error) {
 	return &Cluster{fake: fake}, nil
 }
 
-// Addrs returns the brokers' host:port addresses.
-func (c *Cluster) Addrs() []string { return c.fake.ListenAddrs() }
+// Addrs returns the brokers' host:port addresses; after Close, those they
+// had when it ran.
+func (c *Cluster) Addrs() []string {
+	if a := c.closedAddrs.Load(); a != nil {
+		return append([]string(nil), *a...)
+	}
+	return c.fake.ListenAddrs()
+}
 
 // BootstrapServers returns the addresses joined by commas, as a
 // bootstrap.servers property takes them.
@@ -100,5 +124,11 @@ func (c *Cluster) BootstrapServers() string { return strings.Join(c.Addrs(), ","
 // (ControlKey, SleepControl, MoveTopicPartition, RemoveNode).
 func (c *Cluster) Fake() *kfake.Cluster { return c.fake }
 
-// Close stops every broker.
-func (c *Cluster) Close() { c.fake.Close() }
+// Close stops every broker. Calling it again does nothing.
+func (c *Cluster) Close() {
+	c.closeOnce.Do(func() {
+		addrs := c.fake.ListenAddrs()
+		c.closedAddrs.Store(&addrs)
+		c.fake.Close()
+	})
+}

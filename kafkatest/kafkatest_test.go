@@ -2,6 +2,7 @@ package kafkatest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +56,43 @@ func TestAutoCreateTopics(t *testing.T) {
 	parts, err := p.PartitionsFor(ctx, "created-on-demand")
 	require.NoError(t, err)
 	require.Len(t, parts, 3)
+}
+
+// Addrs after Close returns the addresses the brokers had: kfake answers
+// only while it runs, and the call used to hang.
+func TestAddrsAfterClose(t *testing.T) {
+	c, err := kafkatest.NewCluster(kafkatest.Brokers(2))
+	require.NoError(t, err)
+	want := c.Addrs()
+	c.Close()
+	c.Close()
+	done := make(chan []string)
+	go func() {
+		c.Addrs()
+		done <- c.Addrs()
+	}()
+	select {
+	case got := <-done:
+		require.Equal(t, want, got)
+		require.Equal(t, strings.Join(want, ","), c.BootstrapServers())
+	case <-time.After(10 * time.Second):
+		t.Fatal("Addrs after Close did not return")
+	}
+}
+
+// Arguments no cluster can have are refused, not a panic inside kfake or
+// a topic of kfake's default size.
+func TestNewClusterRefusesBadArguments(t *testing.T) {
+	for name, opts := range map[string][]kafkatest.Option{
+		"no brokers":          {kafkatest.Brokers(0)},
+		"negative brokers":    {kafkatest.Brokers(-1)},
+		"topic of 0":          {kafkatest.SeedTopic("x", 0)},
+		"auto-created topics": {kafkatest.AutoCreateTopics(0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := kafkatest.NewCluster(opts...)
+			require.Error(t, err)
+			require.Nil(t, c)
+		})
+	}
 }
