@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -190,7 +191,8 @@ func parseArgs(args []string) (*options, error) {
 		case "throughput":
 			if v, err = next(); err == nil {
 				o.throughput, err = strconv.ParseFloat(v, 64)
-				if err != nil || o.throughput == 0 || (o.throughput < 0 && o.throughput != -1) {
+				if err != nil || o.throughput == 0 || (o.throughput < 0 && o.throughput != -1) ||
+					math.IsNaN(o.throughput) || math.IsInf(o.throughput, 0) {
 					err = usagef("--throughput must be a positive number of records/s or -1 for no limit, got %q", v)
 				}
 			}
@@ -646,10 +648,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kafka-producer-perf-test: %v\n", err)
 		return exitFail
 	}
+	// The id may come under any spelling OptionsFromMap takes; the flag
+	// wins over them, as in Java's tool.
+	transactional := false
+	for k, v := range props {
+		if strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToLower(k)) != "transactional_id" {
+			continue
+		}
+		if o.txnID != "" {
+			delete(props, k)
+		} else if v != "" {
+			transactional = true
+		}
+	}
 	if o.txnID != "" {
 		props["transactional.id"] = o.txnID
+		transactional = true
 	}
-	transactional := props["transactional.id"] != "" || props["transactional_id"] != ""
 	if o.txnDuration > 0 && !transactional {
 		fmt.Fprintf(stderr, "kafka-producer-perf-test: --transaction-duration-ms needs a transactional id\n\n%s", usageText)
 		return exitUsage

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kpgo/kafka/kafkatest"
 )
@@ -77,6 +79,41 @@ func TestTransactionalRun(t *testing.T) {
 		n += len(fs.Records())
 	}
 	require.Equal(t, 3000, n)
+}
+
+// A transactional id given as a property under any spelling the producer
+// takes makes the run transactional, and --transactional-id wins over it,
+// as in Java's tool. Only the exact key used to count: under another the
+// producer was transactional but no transaction was begun.
+func TestTransactionalIDSpellings(t *testing.T) {
+	c := newCluster(t, "perf-txn-spelling")
+	fake := c.Fake()
+	var mu sync.Mutex
+	var ids []string
+	fake.ControlKey(int16(kmsg.InitProducerID), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if id := r.(*kmsg.InitProducerIDRequest).TransactionalID; id != nil {
+			mu.Lock()
+			ids = append(ids, *id)
+			mu.Unlock()
+		}
+		return nil, nil, false
+	})
+	for _, args := range [][]string{
+		{"--producer-props", "TRANSACTIONAL-ID=spelled"},
+		{"--producer-props", "transactional_id=from-props", "--transactional-id", "from-flag"},
+	} {
+		args = append([]string{"--topic", "perf-txn-spelling", "--num-records", "100", "--record-size", "10",
+			"--throughput", "-1", "--bootstrap-server", c.BootstrapServers(), "--json"}, args...)
+		code, out, errOut := runTool(t, args...)
+		require.Equal(t, exitOK, code, "args %q: %s", args, errOut)
+		var sum map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &sum))
+		require.EqualValues(t, 100, sum["records"])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"spelled", "from-flag"}, ids)
 }
 
 func TestJSONSummaryAndMetrics(t *testing.T) {
@@ -200,6 +237,8 @@ func TestBadFlags(t *testing.T) {
 		{"--topic", "t", "--num-records", "10", "--record-size", "1", "--payload-monotonic"},
 		{"--topic", "t", "--num-records", "x", "--record-size", "10"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--throughput", "0"},
+		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--throughput", "NaN"},
+		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--throughput", "Inf"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--bogus"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--producer-props"},
 		{"--topic", "t", "--num-records", "10", "--record-size", "10", "--producer-props", "novalue"},
