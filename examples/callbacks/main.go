@@ -58,9 +58,13 @@ func main() {
 		}
 	}
 
-	// A record that cannot be sent fails its errback, not the program:
-	// partition 99 does not exist.
-	if _, err := producer.Send(ctx, kafka.Record{Topic: "my-topic", Value: []byte("x"), Partition: new(int32(99))}); err != nil {
+	// A record that cannot be sent fails with an error, not the program:
+	// partition 99 does not exist. The producer waits up to max_block_ms
+	// (60 s) for metadata that shows it, for the topic may just have
+	// grown; this context ends the wait sooner.
+	badCtx, cancelBad := context.WithTimeout(ctx, time.Second)
+	defer cancelBad()
+	if _, err := producer.Send(badCtx, kafka.Record{Topic: "my-topic", Value: []byte("x"), Partition: new(int32(99))}); err != nil {
 		onError(err)
 	}
 
