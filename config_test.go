@@ -189,14 +189,14 @@ func TestTypedProducerNeedsSerializers(t *testing.T) {
 // codec only, as in the Java client; all three used to set one level,
 // the last name in sorted order winning.
 func TestCodecLevelProperties(t *testing.T) {
-	configFrom := func(props map[string]string) (config, error) {
+	configFrom := func(props map[string]string) (*config, error) {
 		opts, err := OptionsFromMap(props)
 		require.NoError(t, err)
 		cfg := defaultConfig()
 		for _, o := range opts {
 			o.apply(&cfg)
 		}
-		return cfg, cfg.validate()
+		return &cfg, cfg.validate()
 	}
 	cfg, err := configFrom(map[string]string{"compression.type": "gzip", "compression.gzip.level": "9", "compression.zstd.level": "19"})
 	require.NoError(t, err)
