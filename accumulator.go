@@ -189,6 +189,10 @@ type topicState struct {
 	// describing the topic (it does not exist yet, say), for the error
 	// of a Send that waited in vain.
 	missing atomic.Pointer[error]
+	// asked is set once a metadata request named the topic; only the
+	// sender touches it. A topic never asked about skips the backoff
+	// between requests (sender.maintain).
+	asked bool
 
 	// Uniform sticky state (KIP-794) for records without a key.
 	// sticky is the partition keyless records go to, -1 to choose anew;

@@ -348,3 +348,28 @@ func TestHookMayReadMetrics(t *testing.T) {
 type batchWrittenFunc func(BatchWritten)
 
 func (f batchWrittenFunc) OnBatchWritten(b BatchWritten) { f(b) }
+
+// Close's goroutine runs the callbacks of the records it fails only while
+// it shuts the producer down: afterwards a second Close on it returns the
+// first one's result, and Flush is not refused as from a callback.
+func TestCloseGoroutineIsNoCallbackAfterwards(t *testing.T) {
+	env := newTestEnv(t)
+	topic := env.topic(1)
+	fake := env.needFake()
+	p := env.producerFor(topic)
+	ctx := context.Background()
+	release := make(chan struct{})
+	defer close(release)
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		fake.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("held")})
+	require.NoError(t, err)
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, p.Close(expired), context.Canceled)
+	require.ErrorIs(t, p.Close(ctx), context.Canceled, "the first Close's result")
+	require.NoError(t, p.Flush(ctx))
+}

@@ -756,6 +756,66 @@ func TestThrottledBrokerIsNotAskedForMetadata(t *testing.T) {
 	require.NotContains(t, during, throttled, "the throttled broker %d was asked", throttled)
 }
 
+// When every broker the producer knows is throttled, metadata goes to a
+// throttled one (the broker serves it once the throttle ends) rather than
+// through a new bootstrap connection, which each answer closed again: a
+// dial per request.
+func TestAllBrokersThrottledDialsNoBootstrapConnections(t *testing.T) {
+	env := newTestEnv(t, kfake.NumBrokers(1))
+	fake := env.needFake()
+	topic := env.topic(1)
+	var dials atomic.Int32
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	p := env.producerFor(topic, Dialer(dialer), MetadataMaxAge(50*time.Millisecond))
+	ctx := context.Background()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+
+	real := env.admin(&kmsg.MetadataRequest{Topics: []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topic)}}}).(*kmsg.MetadataResponse)
+	var asked atomic.Int32
+	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		asked.Add(1)
+		resp := r.ResponseKind().(*kmsg.MetadataResponse)
+		resp.Brokers, resp.ClusterID, resp.ControllerID, resp.Topics = real.Brokers, real.ClusterID, real.ControllerID, real.Topics
+		resp.ThrottleMillis = 200
+		return resp, nil, true
+	})
+	before := dials.Load()
+	time.Sleep(time.Second)
+	require.GreaterOrEqual(t, asked.Load(), int32(3), "metadata_max_age_ms kept asking")
+	require.LessOrEqual(t, dials.Load()-before, int32(1), "dials while the one broker was throttled")
+}
+
+// A topic a Send waits for that a metadata answer leaves out (no broker
+// should) is asked about again after retry_backoff_ms, not at once: the
+// producer sent requests back to back, tens of thousands a second.
+func TestTopicLeftOutOfMetadataIsAskedAfterTheBackoff(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	env.topic(1)
+	real := env.admin(&kmsg.MetadataRequest{}).(*kmsg.MetadataResponse)
+	var asked atomic.Int32
+	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		asked.Add(1)
+		resp := r.ResponseKind().(*kmsg.MetadataResponse)
+		resp.Brokers, resp.ClusterID, resp.ControllerID = real.Brokers, real.ClusterID, real.ControllerID
+		return resp, nil, true
+	})
+	p := env.producer(MaxBlock(time.Second), RetryBackoff(100*time.Millisecond), RetryBackoffMax(100*time.Millisecond))
+	_, err := p.Send(context.Background(), Record{Topic: "left-out", Value: []byte("x")})
+	require.ErrorIs(t, err, ErrMetadataTimeout)
+	// About ten at one per 100 ms.
+	require.Less(t, asked.Load(), int32(40))
+}
+
 // blackholeDialer stands for a host that drops packets: dials to hole
 // wait for their context to end, and the time each was given is
 // recorded; other addresses are dialled normally.

@@ -472,8 +472,9 @@ func (p *Producer) Close(ctx context.Context) error {
 func (p *Producer) shutdown() {
 	// Closed after closeErr is set: later calls read it once it is.
 	defer close(p.closeDone)
-	// The callbacks of records failed below run here.
+	// The callbacks of records failed below run here, until it returns.
 	p.closingG.Store(goid())
+	defer p.closingG.Store(0)
 	s := p.sender
 	<-s.done
 	// A Send still in progress appends under its partition's lock

@@ -430,7 +430,12 @@ func (s *sender) anyConn(now time.Time) (*brokerState, *conn) {
 	for _, id := range ids {
 		cands = append(cands, s.brokers[int32(id)])
 	}
-	cands = append(cands, s.bootstrap...)
+	// A bootstrap connection is closed again once metadata names the
+	// brokers, so it is no way around a throttled broker: it would be
+	// dialled anew for every request.
+	if throttled == nil {
+		cands = append(cands, s.bootstrap...)
+	}
 	for _, b := range cands {
 		if b.connecting {
 			return nil, nil
@@ -483,7 +488,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 				// the Send gave up.
 				if t.wantParts.Load() > 0 {
 					s.metaNew = true
-					fresh = fresh || t.missing.Load() == nil
+					fresh = fresh || !t.asked
 				}
 			} else if len(m.available) < len(m.partitions) && leaderlessWithRecords(t) {
 				s.metaWanted = true
@@ -601,6 +606,7 @@ func (s *sender) sendMetadata(b *brokerState, c *conn, partial bool) {
 		}
 		name := t.name
 		req.Topics = append(req.Topics, protocol.MetadataRequestTopic{Name: &name})
+		t.asked = true
 	})
 	s.metaNew = false
 	if partial && len(req.Topics) == 0 {
@@ -730,6 +736,17 @@ func (s *sender) onMetadata(ev metadataEvent) {
 		if len(u.meta.available) < len(u.meta.partitions) && leaderlessWithRecords(t) {
 			retrySoon = true
 		}
+	}
+	// A topic a Send waits for that the answer left out, as no broker
+	// should, is asked about again after the backoff too, not at once.
+	if !retryNew {
+		s.acc.forEachTopic(func(t *topicState) {
+			if t.asked && t.meta.Load() == nil && t.fatal.Load() == nil && t.wantParts.Load() > 0 {
+				if _, answered := ev.res.topics[t.name]; !answered {
+					retryNew = true
+				}
+			}
+		})
 	}
 	if retrySoon || retryNew {
 		// Backing off as for failures (KIP-580): a partition may stay
