@@ -571,13 +571,17 @@ func (tm *txnManager) abortOnClose(ctx context.Context) {
 		return
 	}
 	defer tm.opMu.Unlock()
+	// An abort whose context ended left the state aborting: Close
+	// finishes it. A commit in the same case is left alone, for the
+	// coordinator may be committing it.
 	tm.gate.Lock()
 	st := tm.state.Load()
-	if st == txnInTransaction || st == txnAbortable {
+	open := st == txnInTransaction || st == txnAbortable || st == txnAborting
+	if open {
 		tm.state.Store(txnAborting)
 	}
 	tm.gate.Unlock()
-	if st != txnInTransaction && st != txnAbortable {
+	if !open {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, tm.cfg.maxBlock)

@@ -170,6 +170,11 @@ func TestTransactionTimedOutByTheCoordinator(t *testing.T) {
 // does: left open, it would hold read_committed consumers of its
 // partitions back until transaction_timeout_ms.
 func TestCloseAbortsTheOpenTransaction(t *testing.T) {
+	t.Run("open", func(t *testing.T) { testCloseAborts(t, false) })
+	t.Run("abort cut short", func(t *testing.T) { testCloseAborts(t, true) })
+}
+
+func testCloseAborts(t *testing.T, abortFirst bool) {
 	env := newTestEnv(t)
 	topic := env.topic(1)
 	ctx := context.Background()
@@ -180,6 +185,13 @@ func TestCloseAbortsTheOpenTransaction(t *testing.T) {
 	for _, f := range txnRecords(t, p, topic, "open", 2) {
 		_, err := f.Get(ctx)
 		require.NoError(t, err)
+	}
+	if abortFirst {
+		// An abort whose context ended leaves the producer aborting;
+		// Close finishes the abort.
+		expired, cancel := context.WithCancel(ctx)
+		cancel()
+		require.ErrorIs(t, p.AbortTransaction(expired), context.Canceled)
 	}
 	require.NoError(t, p.Close(ctx))
 
