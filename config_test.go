@@ -180,6 +180,11 @@ func TestTypedProducerNeedsSerializers(t *testing.T) {
 	_, err := NewTypedProducer[string, string](nil, StringSerializer())
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	require.Contains(t, err.Error(), "key_serializer")
+	// A nil function is a nil serializer too, though not a nil interface.
+	var none SerializerFunc[string]
+	_, err = NewTypedProducer[string, string](StringSerializer(), none)
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.Contains(t, err.Error(), "value_serializer")
 	p, err := NewTypedProducer(StringSerializer(), BytesSerializer(), BootstrapServers("127.0.0.1:1"))
 	require.NoError(t, err)
 	require.NoError(t, p.Close(context.Background()))

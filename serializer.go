@@ -49,10 +49,12 @@ type TypedProducer[K, V any] struct {
 // NewTypedProducer starts a producer with the given serializers and
 // options.
 func NewTypedProducer[K, V any](key Serializer[K], value Serializer[V], opts ...Option) (*TypedProducer[K, V], error) {
-	if key == nil {
+	// A nil SerializerFunc in the interface is not a nil interface; it
+	// would panic on the first send.
+	if f, ok := key.(SerializerFunc[K]); key == nil || ok && f == nil {
 		return nil, configError("key_serializer", "must not be nil")
 	}
-	if value == nil {
+	if f, ok := value.(SerializerFunc[V]); value == nil || ok && f == nil {
 		return nil, configError("value_serializer", "must not be nil")
 	}
 	p, err := NewProducer(opts...)
