@@ -816,6 +816,60 @@ func TestTopicLeftOutOfMetadataIsAskedAfterTheBackoff(t *testing.T) {
 	require.Less(t, asked.Load(), int32(40))
 }
 
+// reconnect_backoff_ms holds after a connection is lost, not only after
+// a failed dial: a broker that accepts connections and drops them at the
+// first request was dialled in a tight loop (157 times a second here).
+func TestReconnectBackoffAfterALostConnection(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	var dials atomic.Int32
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	p := env.producerFor(topic, Dialer(dialer), ReconnectBackoff(200*time.Millisecond), ReconnectBackoffMax(200*time.Millisecond),
+		RetryBackoff(5*time.Millisecond), RetryBackoffMax(5*time.Millisecond), DeliveryTimeout(2*time.Second), RequestTimeout(time.Second))
+	ctx := context.Background()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("warm")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+	fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		return nil, errors.New("dropped by the test"), true
+	})
+	before := dials.Load()
+	_, err = p.Send(ctx, Record{Topic: topic, Value: []byte("dropped")})
+	require.NoError(t, err)
+	time.Sleep(time.Second)
+	// One dial per 200 ms (±20%), to the leader and for metadata.
+	require.LessOrEqual(t, dials.Load()-before, int32(15))
+}
+
+// The idle sweep spares the connection an InitProducerId is out on, as
+// it spares one with a produce or metadata request: with
+// connections_max_idle_ms shorter than the broker's answer, it closed it
+// every time, and the producer never got an id.
+func TestIdleSweepSparesInitProducerID(t *testing.T) {
+	env := newTestEnv(t)
+	fake := env.needFake()
+	topic := env.topic(1)
+	fake.ControlKey(int16(kmsg.InitProducerID), func(kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		fake.SleepControl(func() { time.Sleep(1500 * time.Millisecond) })
+		return nil, nil, false
+	})
+	p := env.producerFor(topic, ConnectionsMaxIdle(150*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = f.Get(ctx)
+	require.NoError(t, err)
+}
+
 // blackholeDialer stands for a host that drops packets: dials to hole
 // wait for their context to end, and the time each was given is
 // recorded; other addresses are dialled normally.

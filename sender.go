@@ -139,6 +139,9 @@ type sender struct {
 	// thousand topics does not list all the others.
 	metaNew     bool
 	metaWaiting *brokerState
+	// pidWaiting is the broker an InitProducerId is out to; the idle
+	// sweep spares its connection, as it does metaWaiting's.
+	pidWaiting *brokerState
 
 	// Idempotence state (KIP-98).
 	producerID    int64
@@ -298,6 +301,10 @@ func (s *sender) usable(b *brokerState) *conn {
 		s.log("broker connection lost", "broker", b.id, "addr", b.addr, "err", b.conn.failure())
 		s.closeConn(b.conn)
 		b.conn = nil
+		// reconnect_backoff_ms holds after a lost connection too, as
+		// after a failed dial: a broker that accepts and then drops
+		// connections was otherwise dialled in a tight loop.
+		b.retryAt = time.Now().Add(backoff(s.cfg.reconnectBackoff, s.cfg.reconnectBackoffMax, b.failures+1))
 		if b.id >= 0 {
 			s.metaWanted = true // as for a failed connect (onConn)
 		}
@@ -543,7 +550,7 @@ func (s *sender) maintain(now time.Time) time.Time {
 	// Close connections idle longer than connections_max_idle_ms.
 	if s.cfg.connectionsMaxIdle > 0 {
 		closeIdle := func(b *brokerState) {
-			if b.conn != nil && b.inFlight == 0 && b != s.metaWaiting && now.Sub(b.conn.lastUsed.get()) > s.cfg.connectionsMaxIdle {
+			if b.conn != nil && b.inFlight == 0 && b != s.metaWaiting && b != s.pidWaiting && now.Sub(b.conn.lastUsed.get()) > s.cfg.connectionsMaxIdle {
 				s.log("closing idle connection", "broker", b.id)
 				s.closeConn(b.conn)
 				b.conn = nil
@@ -906,6 +913,7 @@ func (s *sender) sendInitProducerID(b *brokerState, c *conn) {
 		ProducerEpoch:        -1,
 	}
 	s.pidInFlight = true
+	s.pidWaiting = b
 	c.send(&request{
 		apiKey:  protocol.APIKeyInitProducerId,
 		version: version,
@@ -930,6 +938,7 @@ func (s *sender) sendInitProducerID(b *brokerState, c *conn) {
 
 func (s *sender) onProducerID(ev producerIDEvent) {
 	s.pidInFlight = false
+	s.pidWaiting = nil
 	err := ev.err
 	if err == nil {
 		err = protocol.ErrorForCode(ev.resp.ErrorCode)
