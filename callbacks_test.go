@@ -297,9 +297,8 @@ func TestCallbacksRunByCloseMayCallIt(t *testing.T) {
 func TestTransactionalCallsFromACallbackFailAtOnce(t *testing.T) {
 	env := newTestEnv(t)
 	topic := env.topic(1)
-	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
+	p := newTxnProducer(t, env)
 	ctx := context.Background()
-	require.NoError(t, p.InitTransactions(ctx))
 	require.NoError(t, p.BeginTransaction())
 	errs := map[string]error{}
 	within(t, "the callback", func() {

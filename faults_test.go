@@ -738,8 +738,7 @@ func TestThrottledBrokerIsNotAskedForMetadata(t *testing.T) {
 		defer mu.Unlock()
 		if throttled < 0 {
 			throttled, throttledAt = fake.CurrentNode(), time.Now()
-			resp := r.ResponseKind().(*kmsg.MetadataResponse)
-			resp.Brokers, resp.ClusterID, resp.ControllerID, resp.Topics = real.Brokers, real.ClusterID, real.ControllerID, real.Topics
+			resp := metadataAnswer(r, real, true)
 			resp.ThrottleMillis = int32(throttle / time.Millisecond)
 			return resp, nil, true
 		}
@@ -756,6 +755,27 @@ func TestThrottledBrokerIsNotAskedForMetadata(t *testing.T) {
 	require.NotContains(t, during, throttled, "the throttled broker %d was asked", throttled)
 }
 
+// metadataAnswer answers the Metadata request r with the brokers of real,
+// an answer fetched beforehand, and its topics if withTopics.
+func metadataAnswer(r kmsg.Request, real *kmsg.MetadataResponse, withTopics bool) *kmsg.MetadataResponse {
+	resp := r.ResponseKind().(*kmsg.MetadataResponse)
+	resp.Brokers, resp.ClusterID, resp.ControllerID = real.Brokers, real.ClusterID, real.ControllerID
+	if withTopics {
+		resp.Topics = real.Topics
+	}
+	return resp
+}
+
+// countingDialer dials normally and counts the dials.
+func countingDialer() (*atomic.Int32, func(ctx context.Context, network, addr string) (net.Conn, error)) {
+	dials := new(atomic.Int32)
+	return dials, func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
 // When every broker the producer knows is throttled, metadata goes to a
 // throttled one (the broker serves it once the throttle ends) rather than
 // through a new bootstrap connection, which each answer closed again: a
@@ -764,12 +784,7 @@ func TestAllBrokersThrottledDialsNoBootstrapConnections(t *testing.T) {
 	env := newTestEnv(t, kfake.NumBrokers(1))
 	fake := env.needFake()
 	topic := env.topic(1)
-	var dials atomic.Int32
-	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
+	dials, dialer := countingDialer()
 	p := env.producerFor(topic, Dialer(dialer), MetadataMaxAge(50*time.Millisecond))
 	ctx := context.Background()
 	f, err := p.Send(ctx, Record{Topic: topic, Value: []byte("x")})
@@ -782,8 +797,7 @@ func TestAllBrokersThrottledDialsNoBootstrapConnections(t *testing.T) {
 	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
 		asked.Add(1)
-		resp := r.ResponseKind().(*kmsg.MetadataResponse)
-		resp.Brokers, resp.ClusterID, resp.ControllerID, resp.Topics = real.Brokers, real.ClusterID, real.ControllerID, real.Topics
+		resp := metadataAnswer(r, real, true)
 		resp.ThrottleMillis = 200
 		return resp, nil, true
 	})
@@ -805,9 +819,7 @@ func TestTopicLeftOutOfMetadataIsAskedAfterTheBackoff(t *testing.T) {
 	fake.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
 		asked.Add(1)
-		resp := r.ResponseKind().(*kmsg.MetadataResponse)
-		resp.Brokers, resp.ClusterID, resp.ControllerID = real.Brokers, real.ClusterID, real.ControllerID
-		return resp, nil, true
+		return metadataAnswer(r, real, false), nil, true
 	})
 	p := env.producer(MaxBlock(time.Second), RetryBackoff(100*time.Millisecond), RetryBackoffMax(100*time.Millisecond))
 	_, err := p.Send(context.Background(), Record{Topic: "left-out", Value: []byte("x")})
@@ -823,12 +835,7 @@ func TestReconnectBackoffAfterALostConnection(t *testing.T) {
 	env := newTestEnv(t)
 	fake := env.needFake()
 	topic := env.topic(1)
-	var dials atomic.Int32
-	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
+	dials, dialer := countingDialer()
 	p := env.producerFor(topic, Dialer(dialer), ReconnectBackoff(200*time.Millisecond), ReconnectBackoffMax(200*time.Millisecond),
 		RetryBackoff(5*time.Millisecond), RetryBackoffMax(5*time.Millisecond), DeliveryTimeout(2*time.Second), RequestTimeout(time.Second))
 	ctx := context.Background()

@@ -37,6 +37,25 @@ func requireCommitted(t *testing.T, env *testEnv, topic, prefix string, n int) {
 	}
 }
 
+// commitRecords commits n records "prefix-i" in a transaction of their own
+// and checks that a read_committed consumer sees exactly those in topic.
+func commitRecords(t *testing.T, env *testEnv, p *Producer, topic, prefix string, n int) {
+	t.Helper()
+	require.NoError(t, p.BeginTransaction())
+	txnRecords(t, p, topic, prefix, n)
+	require.NoError(t, p.CommitTransaction(context.Background()))
+	requireCommitted(t, env, topic, prefix, n)
+}
+
+// newTxnProducer starts a producer with a transactional id of its own and
+// initialises its transactions.
+func newTxnProducer(t *testing.T, env *testEnv, opts ...Option) *Producer {
+	t.Helper()
+	p := env.producer(append([]Option{TransactionalID(txnID(t)), Linger(time.Millisecond)}, opts...)...)
+	require.NoError(t, p.InitTransactions(context.Background()))
+	return p
+}
+
 func txnID(t *testing.T) string { return fmt.Sprintf("txn-%s-%d", t.Name(), time.Now().UnixNano()) }
 
 func TestTransactionsCommitAndAbort(t *testing.T) {
@@ -97,10 +116,7 @@ func TestTransactionAbortDropsBufferedRecords(t *testing.T) {
 		require.ErrorIs(t, err, ErrTransactionAborted)
 	}
 	// The producer goes on with the next transaction.
-	require.NoError(t, p.BeginTransaction())
-	txnRecords(t, p, topic, "y", 5)
-	require.NoError(t, p.CommitTransaction(ctx))
-	requireCommitted(t, env, topic, "y", 5)
+	commitRecords(t, env, p, topic, "y", 5)
 }
 
 func TestTransactionFencing(t *testing.T) {
@@ -129,10 +145,7 @@ func TestTransactionFencing(t *testing.T) {
 	_, err = a.Send(ctx, Record{Topic: topic, Value: []byte("after")})
 	require.ErrorIs(t, err, ProducerFenced)
 
-	require.NoError(t, b.BeginTransaction())
-	txnRecords(t, b, topic, "b", 5)
-	require.NoError(t, b.CommitTransaction(ctx))
-	requireCommitted(t, env, topic, "b", 5)
+	commitRecords(t, env, b, topic, "b", 5)
 }
 
 // A transaction open longer than transaction_timeout_ms is aborted by
@@ -144,8 +157,7 @@ func TestTransactionTimedOutByTheCoordinator(t *testing.T) {
 	topic := env.topic(1)
 	ctx := context.Background()
 	const timeout = 300 * time.Millisecond
-	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), TransactionTimeout(timeout))
-	require.NoError(t, p.InitTransactions(ctx))
+	p := newTxnProducer(t, env, TransactionTimeout(timeout))
 	require.NoError(t, p.BeginTransaction())
 	for _, f := range txnRecords(t, p, topic, "late", 3) {
 		_, err := f.Get(ctx)
@@ -158,12 +170,7 @@ func TestTransactionTimedOutByTheCoordinator(t *testing.T) {
 
 	// The aborted records stay invisible to a read_committed consumer,
 	// which sees only what a new producer commits after them.
-	q := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
-	require.NoError(t, q.InitTransactions(ctx))
-	require.NoError(t, q.BeginTransaction())
-	txnRecords(t, q, topic, "next", 2)
-	require.NoError(t, q.CommitTransaction(ctx))
-	requireCommitted(t, env, topic, "next", 2)
+	commitRecords(t, env, newTxnProducer(t, env), topic, "next", 2)
 }
 
 // A Close that finds a transaction open aborts it, as the Java client
@@ -179,8 +186,7 @@ func testCloseAborts(t *testing.T, abortFirst bool) {
 	topic := env.topic(1)
 	ctx := context.Background()
 	// Longer than the consumer below waits.
-	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), TransactionTimeout(5*time.Minute))
-	require.NoError(t, p.InitTransactions(ctx))
+	p := newTxnProducer(t, env, TransactionTimeout(5*time.Minute))
 	require.NoError(t, p.BeginTransaction())
 	for _, f := range txnRecords(t, p, topic, "open", 2) {
 		_, err := f.Get(ctx)
@@ -195,12 +201,7 @@ func testCloseAborts(t *testing.T, abortFirst bool) {
 	}
 	require.NoError(t, p.Close(ctx))
 
-	q := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond))
-	require.NoError(t, q.InitTransactions(ctx))
-	require.NoError(t, q.BeginTransaction())
-	txnRecords(t, q, topic, "next", 2)
-	require.NoError(t, q.CommitTransaction(ctx))
-	requireCommitted(t, env, topic, "next", 2)
+	commitRecords(t, env, newTxnProducer(t, env), topic, "next", 2)
 }
 
 // A Send still waiting for its topic's metadata when CommitTransaction
@@ -211,8 +212,7 @@ func TestSendStraddlingACommitJoinsNoLaterTransaction(t *testing.T) {
 	first := env.topic(1)
 	late := fmt.Sprintf("late-%d", time.Now().UnixNano())
 	ctx := context.Background()
-	p := env.producer(TransactionalID(txnID(t)), Linger(time.Millisecond), MaxBlock(20*time.Second), AllowAutoCreateTopics(false))
-	require.NoError(t, p.InitTransactions(ctx))
+	p := newTxnProducer(t, env, MaxBlock(20*time.Second), AllowAutoCreateTopics(false))
 	require.NoError(t, p.BeginTransaction())
 	for _, f := range txnRecords(t, p, first, "a", 1) {
 		_, err := f.Get(ctx)
@@ -228,10 +228,7 @@ func TestSendStraddlingACommitJoinsNoLaterTransaction(t *testing.T) {
 	env.createTopic(late, 1)
 	require.ErrorIs(t, <-sent, ErrTransactionState)
 
-	require.NoError(t, p.BeginTransaction())
-	txnRecords(t, p, late, "next", 1)
-	require.NoError(t, p.CommitTransaction(ctx))
-	requireCommitted(t, env, late, "next", 1)
+	commitRecords(t, env, p, late, "next", 1)
 }
 
 // Sends racing BeginTransaction and AbortTransaction: each fails with a
@@ -270,10 +267,7 @@ func TestSendsRacingAborts(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	require.NoError(t, p.BeginTransaction())
-	txnRecords(t, p, topic, "last", 1)
-	require.NoError(t, p.CommitTransaction(ctx))
-	requireCommitted(t, env, topic, "last", 1)
+	commitRecords(t, env, p, topic, "last", 1)
 }
 
 func TestSendOffsetsToTransaction(t *testing.T) {
