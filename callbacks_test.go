@@ -242,8 +242,7 @@ func TestCallsFromACallbackFailAtOnce(t *testing.T) {
 	// returned: a later Close waits for that shutdown, and nothing is
 	// left running.
 	within(t, "Close", func() { require.ErrorIs(t, p.Close(ctx), ErrCalledFromCallback) })
-	n, stacks := producerGoroutines()
-	require.Zero(t, n, stacks)
+	requireNoProducerGoroutines(t)
 	_, err := p.Send(ctx, Record{Topic: topic, Value: []byte("late")})
 	require.ErrorIs(t, err, ErrProducerClosed)
 }

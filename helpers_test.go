@@ -292,6 +292,24 @@ func producerGoroutines() (int, string) {
 	return n, out.String()
 }
 
+// requireNoProducerGoroutines waits until none of the producer's
+// goroutines is left: one past its WaitGroup's Done, which Close waits
+// for, may still be on its way out.
+func requireNoProducerGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, stacks := producerGoroutines()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of the producer left:\n%s", n, stacks)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 type lockedWriter struct {
 	mu sync.Mutex
 	w  *bufio.Writer

@@ -790,8 +790,7 @@ func TestCloseWithBufferedRecords(t *testing.T) {
 	require.Zero(t, p.acc.pool.arenaOut)
 	// No goroutine of either producer is left. Counting only the
 	// producer's own keeps kfake's, still serving the held request, out.
-	require.Eventually(t, func() bool { n, _ := producerGoroutines(); return n == 0 }, 5*time.Second, 10*time.Millisecond,
-		"goroutines left: %s", func() string { _, s := producerGoroutines(); return s }())
+	requireNoProducerGoroutines(t)
 }
 
 func TestPartitionsForAndBootstrapConnected(t *testing.T) {

@@ -462,8 +462,7 @@ func TestCloseDuringCommit(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("CommitTransaction did not return after Close")
 	}
-	require.Eventually(t, func() bool { n, _ := producerGoroutines(); return n == 0 }, 5*time.Second, 10*time.Millisecond,
-		"goroutines left: %s", func() string { _, s := producerGoroutines(); return s }())
+	requireNoProducerGoroutines(t)
 }
 
 // A second producer with the same transactional_id fences the first while
