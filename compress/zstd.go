@@ -50,13 +50,24 @@ func zstdEncoderLevel(level int) zstd.EncoderLevel {
 	return zstd.EncoderLevelFromZstd(level)
 }
 
-type zstdCompressor struct {
-	cache *encoderCache[*zstd.Encoder]
+// zstdEncoder is klauspost's encoder or ours.
+type zstdEncoder interface {
+	EncodeAll(src, dst []byte) []byte
 }
 
+type zstdCompressor struct {
+	cache *encoderCache[zstdEncoder]
+}
+
+// newZstdCompressor uses our own encoder (zstd_dfast.go) for the levels
+// klauspost runs as SpeedDefault, the Kafka default among them, and
+// klauspost's for the others.
 func newZstdCompressor(level int) zstdCompressor {
 	l := zstdEncoderLevel(level)
-	return zstdCompressor{cache: newEncoderCache(func() *zstd.Encoder { return newZstdEncoder(l) })}
+	if l == zstd.SpeedDefault {
+		return zstdCompressor{cache: newEncoderCache(func() zstdEncoder { return newDfastEncoder() })}
+	}
+	return zstdCompressor{cache: newEncoderCache(func() zstdEncoder { return newZstdEncoder(l) })}
 }
 
 func (zstdCompressor) Codec() Codec { return Zstd }
