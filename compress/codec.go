@@ -9,7 +9,10 @@
 //     a single raw snappy block, as SnappyInputStream does.
 //   - lz4: the LZ4 frame format with a correct header checksum (KIP-57),
 //     independent 64 KiB blocks and no checksums, like Lz4BlockOutputStream.
-//   - zstd: standard zstd frames.
+//   - zstd: standard zstd frames, single-segment up to 1 MiB, without
+//     checksum. Levels 3 to 5 (the default 3 among them) use this package's
+//     own encoder, built for speed in a producer (zstd_dfast.go); the others
+//     use klauspost's.
 //
 // Compressors are safe for concurrent use and pool their encoders, so that
 // steady-state compression allocates nothing beyond growing dst.
