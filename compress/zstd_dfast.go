@@ -35,6 +35,9 @@ type dfastEncoder struct {
 	// entries below it belong to earlier inputs. Zero is never valid.
 	cur uint32
 	rep [3]uint32
+	// longMatched counts the bytes of the block's matches of 8 bytes
+	// or more.
+	longMatched int
 
 	seqs             []zstdSeq
 	lits             []byte
@@ -70,9 +73,10 @@ const (
 	// dfastSearchStrength sets how fast the search skips ahead when it
 	// finds nothing: one byte more for every 256 since the last match.
 	dfastSearchStrength = 7
-	// dfastMinMatchedLog sets the fewest bytes matches must cover for a
-	// block to be compressed: 1/32 of it.
-	dfastMinMatchedLog = 5
+	// Matches are worth coding when they cover 1/32 of the data, or
+	// matches of 8 bytes and more cover 1/128 of it (see dense).
+	dfastDenseLog     = 5
+	dfastDenseLongLog = 7
 	// dfastMinHuffLits is the fewest literals worth a Huffman table.
 	dfastMinHuffLits = 64
 
@@ -141,9 +145,7 @@ func (e *dfastEncoder) EncodeAll(src, dst []byte) []byte {
 		e.seqs, e.lits = e.seqs[:0], e.lits[:0]
 		e.search(src, start, end, longLog, maxOff)
 		ok := false
-		// Matches covering under 1/32 of a block are too few to pay
-		// for the Huffman coding of the rest: it is stored raw.
-		if (end-start)-len(e.lits) >= (end-start)>>dfastMinMatchedLog {
+		if dense(end-start, (end-start)-len(e.lits), e.longMatched) {
 			dst, ok = e.appendCompressed(dst, end-start, last)
 		}
 		if !ok {
@@ -207,6 +209,7 @@ func (e *dfastEncoder) search(src []byte, start, end int, longLog uint, maxOff i
 	// kilobyte of random letters) would otherwise keep the search probing
 	// every byte.
 	skipFrom, matched := start, 0
+	e.longMatched = 0
 	ilimit := end - 8
 	for i < ilimit {
 		v := le64(src[i:])
@@ -266,7 +269,10 @@ func (e *dfastEncoder) search(src []byte, start, end int, longLog uint, maxOff i
 		i = ms + ml
 		anchor = i
 		matched += ml
-		if matched >= (i-start)>>dfastMinMatchedLog {
+		if ml >= 8 {
+			e.longMatched += ml
+		}
+		if dense(i-start, matched, e.longMatched) {
 			skipFrom = i
 		}
 		if i > ilimit {
@@ -300,6 +306,19 @@ func (e *dfastEncoder) search(src []byte, start, end int, longLog uint, maxOff i
 		}
 	}
 	e.lits = append(e.lits, src[anchor:end]...)
+}
+
+// dense reports whether n bytes with matches covering matched bytes,
+// long of them in matches of 8 bytes or more, are worth coding: else the
+// data is taken as incompressible. A block that is not is stored raw, and
+// the search skips ahead faster through such data. Huffman-coding its
+// literals would cost more CPU than every other step together, for little
+// gain where matches are this rare. Short matches alone are held to a
+// higher bar: in records of random text, the record framing alone makes
+// one every record, and klauspost's encoder at this level, which stores
+// such blocks raw, finds almost none of them.
+func dense(n, matched, long int) bool {
+	return matched >= n>>dfastDenseLog || long >= n>>dfastDenseLongLog
 }
 
 func (e *dfastEncoder) emit(lits []byte, offVal uint32, ml int) {
