@@ -2,6 +2,7 @@ package compress
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
 
 	"github.com/klauspost/compress/huff0"
@@ -337,6 +338,7 @@ func (e *dfastEncoder) appendCompressed(dst []byte, rawSize int, last bool) ([]b
 	if size >= rawSize {
 		return dst[:mark], false
 	}
+	// Fill in the header reserved at mark, in place.
 	appendBlockHeader(dst[:mark], 2, size, last)
 	return dst, true
 }
@@ -356,9 +358,11 @@ func (e *dfastEncoder) appendLiterals(dst []byte) []byte {
 			out, _, err = huff0.Compress4X(lits, &e.huff)
 		}
 		switch {
-		case err == huff0.ErrUseRLE:
+		case errors.Is(err, huff0.ErrUseRLE):
 			return append(appendLitHeader(dst, 1, n), lits[0])
 		case err == nil && len(out)+5 < n-n>>6:
+			// Worth it when it saves more than a larger header and
+			// 1/64 of the literals, as a decoder then has more work.
 			// Literals_Section_Header of compressed literals:
 			// type 2, then the size format, both sizes.
 			c := len(out)
