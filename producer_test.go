@@ -523,8 +523,14 @@ func TestShortMetadataMaxAge(t *testing.T) {
 	_, err = f.Get(ctx)
 	require.NoError(t, err)
 	before := asked.Load()
-	time.Sleep(time.Second)
-	// About 20 at one every 50 ms; the tick alone gives one.
+	// Eight take about 400 ms at one every 50 ms, and eight seconds
+	// at the loop's one a second. Four seconds leave room for a slow
+	// machine, where one refresh can fail and back off for up to
+	// retry_backoff_max_ms (a CI run once saw none in a second).
+	deadline := time.Now().Add(4 * time.Second)
+	for asked.Load()-before < 8 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	require.GreaterOrEqual(t, asked.Load()-before, int32(8))
 }
 

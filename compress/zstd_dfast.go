@@ -273,7 +273,10 @@ func (e *dfastEncoder) search(src []byte, start, end int, longLog uint, maxOff i
 		if ml >= 8 {
 			e.longMatched += ml
 		}
-		if dense(i-start, matched, e.longMatched) {
+		// One long match is enough to search closely again: after
+		// incompressible data, text follows (see the "mixed" corpus of
+		// TestDfastRatioMoreCorpora).
+		if ml >= 8 || dense(i-start, matched, e.longMatched) {
 			skipFrom = i
 		}
 		if i > ilimit {
