@@ -72,7 +72,8 @@ const (
 	dfastWindowLog = 20
 	dfastBlockSize = 128 << 10
 	// dfastSearchStrength sets how fast the search skips ahead when it
-	// finds nothing: one byte more for every 256 since the last match.
+	// finds nothing: one byte more for every 128 since it last found
+	// matches worth coding, as klauspost's at this level does.
 	dfastSearchStrength = 7
 	// Matches are worth coding when they cover 1/32 of the data, or
 	// matches of 8 bytes and more cover 1/128 of it (see dense).
