@@ -12,9 +12,8 @@ import (
 
 // These tests add to zstd_enc_test.go, whose helpers they use: inputs
 // aimed at particular corners of the format (window edge, block edges,
-// repeated offsets across raw blocks, stale tables of earlier inputs), a
-// structural check of every frame that lenient decoders would not make,
-// and benchmarks of our encoder against klauspost's.
+// repeated offsets across raw blocks, stale tables of earlier inputs), and
+// a structural check of every frame that lenient decoders would not make.
 
 // dfastNamed is an input with a name; a slice of them keeps the order in
 // which one encoder meets them fixed, so that a failure of reuse is
@@ -452,24 +451,6 @@ func TestDfastRoundTripCorners(t *testing.T) {
 	}
 }
 
-// TestDfastRoundTripFrames puts the frames of zstd_enc_test.go's inputs
-// through the structural check, which TestDfastRoundTrip does not make.
-func TestDfastRoundTripFrames(t *testing.T) {
-	inputs := dfastInputs()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for k := range inputs {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	e := newDfastEncoder()
-	var stats dfastFrameStats
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) { encodeChecked(t, e, inputs[name], &stats) })
-	}
-}
-
 // TestDfastStaleTables encodes inputs whose content the tables already
 // hold from earlier inputs, at other positions: an entry left by an
 // earlier input has the right bytes, so only the encoder's position check
@@ -503,38 +484,6 @@ func TestDfastFarRepeatFound(t *testing.T) {
 	t.Logf("%d bytes: ours %d, klauspost %d", len(in), ours, theirs)
 	if ours > theirs+theirs*3/100+16 {
 		t.Errorf("ours %d bytes, klauspost %d", ours, theirs)
-	}
-}
-
-// TestDfastRatioMoreCorpora adds the corpora ratioCorpora lacks to the
-// comparison with klauspost's encoder at the same level, with the same 3%
-// bar.
-func TestDfastRatioMoreCorpora(t *testing.T) {
-	k := klauspostDefault(t)
-	ours := newDfastEncoder()
-	for _, c := range []struct {
-		name string
-		gen  func(int) []byte
-	}{
-		{"repetitive text", func(n int) []byte { return repetitiveText(n, 70) }},
-		{"uuid batch", func(n int) []byte { return uuidBatch(n, 71) }},
-		// A quarter of random bytes, then text: a block that starts
-		// incompressible must not keep the search skipping through
-		// the compressible rest (or store it all raw).
-		{"mixed", func(n int) []byte {
-			b := append(randomBytes(n/4, 72), logLines(n/4)...)
-			b = append(b, azLetters(n/4, 73)...)
-			return append(b, uuidBatch(n-len(b), 74)...)
-		}},
-	} {
-		for _, n := range []int{16 << 10, 64 << 10, 256 << 10, 1 << 20} {
-			in := c.gen(n)
-			a, b := len(ours.EncodeAll(in, nil)), len(k.EncodeAll(in, nil))
-			t.Logf("%-16s %8d bytes: ours %8d, klauspost %8d, ours/klauspost %.3f", c.name, n, a, b, float64(a)/float64(b))
-			if a > b+b*3/100+16 {
-				t.Errorf("%s, %d bytes: ours %d, klauspost %d", c.name, n, a, b)
-			}
-		}
 	}
 }
 

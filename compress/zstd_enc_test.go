@@ -234,6 +234,7 @@ func checkWithZstdCommand(t *testing.T, frames, wants [][]byte) {
 func TestDfastRoundTrip(t *testing.T) {
 	inputs := dfastInputs()
 	reused := newDfastEncoder()
+	var stats dfastFrameStats
 	var frames, wants [][]byte
 	// Twice over, so the reused encoder meets every input after every
 	// other size, with stale table entries of earlier inputs.
@@ -246,8 +247,10 @@ func TestDfastRoundTrip(t *testing.T) {
 					t.Fatal("EncodeAll changed dst's contents")
 				}
 				frame = frame[len(prefix):]
+				walkDfastFrame(t, frame, len(in), &stats)
 				checkZstdFrame(t, frame, in)
 				fresh := newDfastEncoder().EncodeAll(in, nil)
+				walkDfastFrame(t, fresh, len(in), &stats)
 				checkZstdFrame(t, fresh, in)
 				frames = append(frames, frame, fresh)
 				wants = append(wants, in, in)
@@ -356,6 +359,16 @@ func ratioCorpora() map[string]func(int) []byte {
 		"records 1000B": func(n int) []byte { return kafkaRecords(n, 1000)[:n] },
 		"structured":    func(n int) []byte { return structured(n, 60, 4) },
 		"random":        func(n int) []byte { return randomBytes(n, 5) },
+		"repetitive":    func(n int) []byte { return repetitiveText(n, 70) },
+		"uuid batch":    func(n int) []byte { return uuidBatch(n, 71) },
+		// A quarter of random bytes, then text: a block that starts
+		// incompressible must not keep the search skipping through
+		// the compressible rest (or store it all raw).
+		"mixed": func(n int) []byte {
+			b := append(randomBytes(n/4, 72), logLines(n/4)...)
+			b = append(b, azLetters(n/4, 73)...)
+			return append(b, uuidBatch(n-len(b), 74)...)
+		},
 	}
 }
 
